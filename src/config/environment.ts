@@ -1,0 +1,223 @@
+import { plainToInstance, Transform } from 'class-transformer';
+import {
+  IsBoolean,
+  IsIn,
+  IsInt,
+  IsNotEmpty,
+  IsNumber,
+  IsOptional,
+  IsString,
+  IsUrl,
+  Matches,
+  Max,
+  Min,
+  validateSync,
+  ValidationError,
+} from 'class-validator';
+
+/** Thrown once at start-up with every problem in the configuration named. */
+export class ConfigValidationError extends Error {
+  override readonly name = 'ConfigValidationError';
+  constructor(readonly problems: string[]) {
+    super(`Invalid configuration:\n${problems.map((p) => `  - ${p}`).join('\n')}`);
+  }
+}
+
+const toBoolean = ({ value }: { value: unknown }): unknown => {
+  if (typeof value !== 'string') return value;
+  const v = value.trim().toLowerCase();
+  if (['true', '1', 'yes', 'on'].includes(v)) return true;
+  if (['false', '0', 'no', 'off'].includes(v)) return false;
+  return value;
+};
+const toNumber = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string' && value.trim() !== '' && !Number.isNaN(Number(value))
+    ? Number(value)
+    : value;
+const toList = ({ value }: { value: unknown }): unknown =>
+  typeof value === 'string'
+    ? value
+        .split(',')
+        .map((s) => s.trim())
+        .filter((s) => s.length > 0)
+    : value;
+
+const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['http', 'https'] };
+
+/**
+ * Every environment variable the service reads. Secrets have no default: a deployment that
+ * forgets one must not start with a guessable value.
+ */
+export class EnvironmentVariables {
+  @Transform(toNumber) @IsInt() @Min(0) @Max(65535)
+  PORT = 3000;
+
+  @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
+    message: 'must be sqlite:<path> or postgres://user@host:port/db',
+  })
+  DATABASE_URL = 'sqlite:./data/sync.db';
+
+  @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
+  LOG_LEVEL = 'info';
+
+  // TripleSeat
+  @IsUrl(URL_OPTIONS)
+  TRIPLESEAT_API_BASE_URL = 'https://api.tripleseat.com/v1';
+
+  @IsUrl(URL_OPTIONS)
+  TRIPLESEAT_OAUTH_TOKEN_URL = 'https://api.tripleseat.com/oauth2/token';
+
+  @IsIn(['oauth2', 'oauth1'])
+  TRIPLESEAT_AUTH = 'oauth2';
+
+  @IsString() @IsNotEmpty()
+  TRIPLESEAT_CLIENT_ID!: string;
+
+  @IsString() @IsNotEmpty()
+  TRIPLESEAT_CLIENT_SECRET!: string;
+
+  @IsString() @IsNotEmpty()
+  TRIPLESEAT_WEBHOOK_SIGNING_KEY!: string;
+
+  @Transform(toNumber) @IsInt() @Min(1) @Max(86400)
+  WEBHOOK_TOLERANCE_SECONDS = 300;
+
+  @Transform(toNumber) @IsNumber() @Min(0.1) @Max(1000)
+  TRIPLESEAT_RATE_LIMIT_PER_SECOND = 10;
+
+  // Revel
+  @IsUrl(URL_OPTIONS)
+  REVEL_API_BASE_URL!: string;
+
+  @IsString() @IsNotEmpty()
+  REVEL_API_KEY!: string;
+
+  @IsString() @IsNotEmpty()
+  REVEL_API_SECRET!: string;
+
+  @Transform(toNumber) @IsInt() @Min(1)
+  REVEL_USER_ID = 1;
+
+  @Transform(toNumber) @IsInt() @Min(1)
+  REVEL_POS_STATION_ID = 4;
+
+  @Transform(toNumber) @IsInt() @Min(1)
+  REVEL_DINING_OPTION_ID = 113;
+
+  @Transform(toNumber) @IsInt() @Min(1)
+  REVEL_DISCOUNT_ID = 3358;
+
+  @Transform(toNumber) @IsInt() @Min(1)
+  REVEL_PAYMENT_TYPE_ID = 236;
+
+  @Transform(toNumber) @IsNumber() @Min(0.1) @Max(1000)
+  REVEL_RATE_LIMIT_PER_SECOND = 20;
+
+  @IsString() @Matches(/\{eventId\}/, { message: 'must contain {eventId}' })
+  REVEL_LOCAL_ID_TEMPLATE = 'Triple Seat_{eventId}';
+
+  @Transform(toNumber) @IsInt() @Min(0) @Max(86400)
+  PRODUCT_CACHE_TTL_SECONDS = 600;
+
+  // Both upstreams
+  @Transform(toNumber) @IsInt() @Min(100) @Max(120000)
+  UPSTREAM_TIMEOUT_MS = 10000;
+
+  @Transform(toNumber) @IsInt() @Min(1) @Max(10)
+  UPSTREAM_MAX_ATTEMPTS = 4;
+
+  // Policy
+  @IsString() @IsNotEmpty()
+  LOCATIONS_FILE = './config/locations.json';
+
+  @Transform(toList) @IsString({ each: true }) @IsNotEmpty({ each: true })
+  ELIGIBLE_STATUSES: string[] = ['CLOSED'];
+
+  @IsOptional() @Transform(toList) @IsString({ each: true })
+  ALLOWED_LOCATIONS?: string[];
+
+  @Transform(toBoolean) @IsBoolean()
+  DRY_RUN = false;
+
+  @Transform(toBoolean) @IsBoolean()
+  ENABLE_CONNECTOR = true;
+
+  @Transform(toNumber) @IsNumber() @Min(0.5) @Max(1)
+  FUZZY_MATCH_THRESHOLD = 0.75;
+
+  // Reconciliation and worker
+  @Transform(toBoolean) @IsBoolean()
+  RECONCILE_ENABLED = true;
+
+  @Transform(toNumber) @IsInt() @Min(1) @Max(1440)
+  RECONCILE_INTERVAL_MINUTES = 45;
+
+  @Transform(toNumber) @IsInt() @Min(1) @Max(720)
+  RECONCILE_LOOKBACK_HOURS = 48;
+
+  @Transform(toNumber) @IsInt() @Min(1) @Max(64)
+  WORKER_CONCURRENCY = 4;
+
+  @Transform(toNumber) @IsInt() @Min(100) @Max(60000)
+  WORKER_POLL_MS = 1000;
+
+  @Transform(toNumber) @IsInt() @Min(5) @Max(3600)
+  WORKER_LEASE_SECONDS = 120;
+
+  @Transform(toNumber) @IsInt() @Min(1) @Max(100)
+  MAX_ATTEMPTS = 8;
+
+  @Transform(toNumber) @IsInt() @Min(100)
+  RETRY_BASE_DELAY_MS = 30000;
+
+  @Transform(toNumber) @IsInt() @Min(1000)
+  RETRY_MAX_DELAY_MS = 3600000;
+
+  // API
+  @IsString() @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
+  SYNC_API_TOKEN!: string;
+
+  // Mail
+  @IsOptional() @Matches(/^smtps?:\/\/.+/, { message: 'must be smtp://host:port or smtps://…' })
+  SMTP_URL?: string;
+
+  @IsOptional() @IsString()
+  NOTIFY_EMAIL_FROM?: string;
+
+  @IsOptional() @Transform(toList) @IsString({ each: true })
+  NOTIFY_EMAIL_TO?: string[];
+}
+
+const SECRET_NAMES = new Set([
+  'TRIPLESEAT_CLIENT_SECRET',
+  'TRIPLESEAT_WEBHOOK_SIGNING_KEY',
+  'REVEL_API_KEY',
+  'REVEL_API_SECRET',
+  'SYNC_API_TOKEN',
+  'SMTP_URL',
+  'DATABASE_URL',
+]);
+
+function describe(error: ValidationError): string[] {
+  if (error.value === undefined) return [`${error.property}: is required but not set`];
+  const problems = Object.values(error.constraints ?? {}).join('; ');
+  const shown = SECRET_NAMES.has(error.property) ? 'value hidden' : `got ${JSON.stringify(error.value)}`;
+  return [`${error.property}: ${problems} (${shown})`];
+}
+
+/** Validates the environment; throws one ConfigValidationError naming every problem. */
+export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVariables {
+  // Empty strings mean "not set": `FOO=` in a .env file must not override a default with ''.
+  const input: Record<string, unknown> = {};
+  for (const [key, value] of Object.entries(raw)) {
+    if (value !== '' && value !== undefined) input[key] = value;
+  }
+  const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
+  const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
+  const problems = errors.flatMap(describe);
+  if (env.SMTP_URL && (!env.NOTIFY_EMAIL_FROM || !env.NOTIFY_EMAIL_TO?.length)) {
+    problems.push('NOTIFY_EMAIL_FROM / NOTIFY_EMAIL_TO: required when SMTP_URL is set');
+  }
+  if (problems.length > 0) throw new ConfigValidationError(problems);
+  return env;
+}

@@ -1,0 +1,81 @@
+import { readFileSync } from 'node:fs';
+import { IANAZone } from 'luxon';
+
+export interface Location {
+  /** The TripleSeat location_id (or site_id) the entry is keyed by. */
+  key: string;
+  name: string;
+  revelEstablishmentId: number;
+  timezone: string;
+  /** TripleSeat item name → Revel product id, for this establishment. */
+  products: Record<string, number>;
+}
+
+export type LocationMap = ReadonlyMap<string, Location>;
+
+const isRecord = (v: unknown): v is Record<string, unknown> =>
+  typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** Parses and checks the location map; returns every problem found, not just the first. */
+export function parseLocations(json: unknown, source: string): { map: LocationMap; problems: string[] } {
+  const problems: string[] = [];
+  const map = new Map<string, Location>();
+  if (!isRecord(json)) {
+    return { map, problems: [`${source}: must be a JSON object keyed by TripleSeat location id`] };
+  }
+  for (const [key, raw] of Object.entries(json)) {
+    const at = `${source} [${key}]`;
+    if (!/^\d+$/.test(key)) problems.push(`${at}: key must be a numeric TripleSeat location id`);
+    if (!isRecord(raw)) {
+      problems.push(`${at}: must be an object`);
+      continue;
+    }
+    const name = typeof raw.name === 'string' && raw.name.trim() ? raw.name.trim() : undefined;
+    if (!name) problems.push(`${at}.name: must be a non-empty string`);
+    const est = raw.revelEstablishmentId;
+    const estText = typeof est === 'number' || typeof est === 'string' ? String(est).trim() : '';
+    if (!/^[1-9]\d*$/.test(estText)) {
+      problems.push(`${at}.revelEstablishmentId: must be a positive integer id (got ${JSON.stringify(est)})`);
+    }
+    const tz = raw.timezone;
+    if (typeof tz !== 'string' || !IANAZone.isValidZone(tz)) {
+      problems.push(`${at}.timezone: unknown time zone ${JSON.stringify(tz)} (use an IANA name such as America/Los_Angeles)`);
+    }
+    const products: Record<string, number> = {};
+    if (raw.products !== undefined) {
+      if (!isRecord(raw.products)) {
+        problems.push(`${at}.products: must map item names to Revel product ids`);
+      } else {
+        for (const [item, id] of Object.entries(raw.products)) {
+          const n = typeof id === 'string' ? Number(id) : id;
+          if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
+            problems.push(`${at}.products[${JSON.stringify(item)}]: must be a positive integer product id`);
+          } else {
+            products[item] = n;
+          }
+        }
+      }
+    }
+    if (name && /^[1-9]\d*$/.test(estText) && typeof tz === 'string' && IANAZone.isValidZone(tz)) {
+      map.set(key, { key, name, revelEstablishmentId: Number(estText), timezone: tz, products });
+    }
+  }
+  return { map, problems };
+}
+
+export function loadLocationsFile(path: string): { map: LocationMap; problems: string[] } {
+  let text: string;
+  try {
+    text = readFileSync(path, 'utf8');
+  } catch (error) {
+    const reason = (error as NodeJS.ErrnoException).code ?? String(error);
+    return { map: new Map(), problems: [`LOCATIONS_FILE: cannot read ${path} (${reason})`] };
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    return { map: new Map(), problems: [`LOCATIONS_FILE: ${path} is not valid JSON (${(error as Error).message})`] };
+  }
+  return parseLocations(json, `LOCATIONS_FILE ${path}`);
+}
