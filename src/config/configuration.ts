@@ -25,7 +25,7 @@ const env = (): EnvironmentVariables => validateEnvironment(process.env);
 
 export const appConfig = registerAs('app', () => {
   const e = env();
-  return { port: e.PORT, logLevel: e.LOG_LEVEL, databaseUrl: e.DATABASE_URL };
+  return { port: e.PORT, host: e.HOST, logLevel: e.LOG_LEVEL, databaseUrl: e.DATABASE_URL };
 });
 
 export const tripleseatConfig = registerAs('tripleseat', () => {

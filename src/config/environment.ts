@@ -52,6 +52,9 @@ export class EnvironmentVariables {
   @Transform(toNumber) @IsInt() @Min(0) @Max(65535)
   PORT = 3000;
 
+  @IsString() @IsNotEmpty()
+  HOST = '127.0.0.1';
+
   @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
     message: 'must be sqlite:<path> or postgres://user@host:port/db',
   })

@@ -12,10 +12,14 @@ export function newCorrelationId(prefix: CorrelationPrefix): string {
   return `${prefix}-${randomUUID().replace(/-/g, '').slice(0, 12)}`;
 }
 
-/** An id sent by the caller is kept when it is sane, so one trace spans systems; else a new one. */
-export function correlationIdFromHeader(value: string | string[] | undefined): string {
-  const candidate = Array.isArray(value) ? value[0] : value;
-  return candidate && ACCEPTABLE_INCOMING.test(candidate) ? candidate : newCorrelationId('req');
+/**
+ * An id sent by the caller is kept when it is sane, so one trace spans systems; else a new one,
+ * `sync-…` for a manual sync and `req-…` for any other request.
+ */
+export function correlationIdFor(header: string | string[] | undefined, path: string): string {
+  const candidate = Array.isArray(header) ? header[0] : header;
+  if (candidate && ACCEPTABLE_INCOMING.test(candidate)) return candidate;
+  return newCorrelationId(path.startsWith('/api/sync/tripleseat') ? 'sync' : 'req');
 }
 
 /** The id of the work in progress, or undefined outside any (start-up). */

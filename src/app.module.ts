@@ -1,0 +1,58 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { ConfigModule } from '@nestjs/config';
+import { ScheduleModule } from '@nestjs/schedule';
+import { ClsModule } from 'nestjs-cls';
+import { LoggerModule } from 'nestjs-pino';
+import type { DestinationStream } from 'pino';
+import { CommonModule } from './common/common.module';
+import { loggerParams } from './common/logging';
+import { allConfigNamespaces, validateConfiguration } from './config/configuration';
+import { validateEnvironment } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { NotificationsModule } from './notifications/notifications.module';
+import { RevelModule } from './revel/revel.module';
+import { SyncModule } from './sync/sync.module';
+import { TripleSeatModule } from './tripleseat/tripleseat.module';
+import { WebhookModule } from './webhook/webhook.module';
+
+export interface AppOptions {
+  /** Where log lines go (tests capture them); stdout when absent. */
+  logStream?: DestinationStream;
+}
+
+@Module({})
+export class AppModule {
+  /**
+   * Built at call time rather than at import time so that the environment is validated when
+   * the app starts (main.ts prints a failure as one message) and tests can set it first.
+   */
+  static forRoot(options: AppOptions = {}): DynamicModule {
+    const config = ConfigModule.forRoot({
+      isGlobal: true,
+      ignoreEnvFile: process.env.NODE_ENV === 'test',
+      validate: validateConfiguration,
+      load: allConfigNamespaces,
+      cache: true,
+    });
+    const logLevel = validateEnvironment(process.env).LOG_LEVEL;
+    return {
+      module: AppModule,
+      imports: [
+        // The CLS context is opened by the ClsMiddleware in configureApp, before anything else.
+        ClsModule.forRoot({ global: true, middleware: { mount: false } }),
+        config,
+        LoggerModule.forRoot(loggerParams(logLevel, options.logStream)),
+        ScheduleModule.forRoot(),
+        CommonModule,
+        DatabaseModule,
+        TripleSeatModule,
+        RevelModule,
+        NotificationsModule,
+        SyncModule,
+        WebhookModule,
+        HealthModule,
+      ],
+    };
+  }
+}

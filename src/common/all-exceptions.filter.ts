@@ -1,0 +1,55 @@
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import type { Response } from 'express';
+import { currentCorrelationId } from './correlation/correlation-id';
+
+/** Errors thrown by body parsers carry their HTTP status (413, 400) and a type. */
+interface HttpishError {
+  status?: number;
+  statusCode?: number;
+  type?: string;
+  message?: string;
+}
+
+/**
+ * One error body for every failure, echoing the correlation id, so an operator can find the log
+ * lines of any failed request. Unexpected errors answer 500 without internals.
+ */
+@Catch()
+export class AllExceptionsFilter implements ExceptionFilter {
+  private readonly logger = new Logger(AllExceptionsFilter.name);
+
+  catch(exception: unknown, host: ArgumentsHost): void {
+    const res = host.switchToHttp().getResponse<Response>();
+    const correlationId = currentCorrelationId();
+    let status: number = HttpStatus.INTERNAL_SERVER_ERROR;
+    let body: Record<string, unknown> = { message: 'Internal server error' };
+
+    if (exception instanceof HttpException) {
+      status = exception.getStatus();
+      const response = exception.getResponse();
+      body = typeof response === 'string' ? { message: response } : { ...(response as object) };
+    } else if (isHttpish(exception)) {
+      status = exception.status ?? exception.statusCode ?? 500;
+      body = {
+        message:
+          status === 413
+            ? 'Request body is larger than the limit'
+            : (exception.message ?? 'Bad request'),
+      };
+    }
+    if (status >= 500) {
+      this.logger.error(
+        { err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : exception },
+        'request failed',
+      );
+    }
+    if (res.headersSent) return;
+    res.status(status).json({ statusCode: status, ...body, correlationId });
+  }
+}
+
+function isHttpish(e: unknown): e is HttpishError {
+  if (typeof e !== 'object' || e === null) return false;
+  const status = (e as HttpishError).status ?? (e as HttpishError).statusCode;
+  return typeof status === 'number' && status >= 400 && status < 500;
+}

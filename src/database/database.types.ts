@@ -1,0 +1,93 @@
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
+
+/** Times are epoch milliseconds everywhere in the database: no zone ambiguity across dialects. */
+export type EpochMs = number;
+
+export const LEDGER_STATES = [
+  'PENDING',
+  'HELD',
+  'IN_PROGRESS',
+  'INJECTED',
+  'ALREADY_EXISTS',
+  'SKIPPED',
+  'DRY_RUN',
+  'FAILED',
+] as const;
+export type LedgerState = (typeof LEDGER_STATES)[number];
+
+/** States in which the event has its Revel order: nothing will ever write again. */
+export const ORDER_EXISTS_STATES: readonly LedgerState[] = ['INJECTED', 'ALREADY_EXISTS'];
+
+export interface SyncEventTable {
+  event_id: string;
+  state: LedgerState;
+  reason: string | null;
+  detail: string | null;
+  attempts: number;
+  next_attempt_at: EpochMs;
+  lease_owner: string | null;
+  lease_expires_at: EpochMs | null;
+  revel_order_id: string | null;
+  establishment_id: number | null;
+  location_key: string | null;
+  event_date: string | null;
+  /** OrderWriteProgress as JSON: which Revel write steps are done. */
+  progress: string | null;
+  /** OrderDraft summary as JSON, for the API and notifications. */
+  order_summary: string | null;
+  content_hash: string | null;
+  source_updated_at: string | null;
+  /** The correlation id of the work that last queued the event (webhook, sync, reconciliation). */
+  correlation_id: string | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
+export interface SyncEventHistoryTable {
+  id: Generated<number>;
+  event_id: string;
+  at: EpochMs;
+  state: LedgerState;
+  reason: string | null;
+  detail: string | null;
+  correlation_id: string | null;
+}
+
+export interface WebhookDeliveryTable {
+  /** sha256 of the raw body: TripleSeat re-sends the same bytes when it retries. */
+  delivery_key: string;
+  trigger: string;
+  event_ids: string;
+  received_at: EpochMs;
+  correlation_id: string | null;
+}
+
+export type RunStatus = 'running' | 'succeeded' | 'failed';
+
+export interface ReconciliationRunTable {
+  id: Generated<number>;
+  /** floor(epoch minutes / interval) for scheduled runs: unique, so one replica runs a slot. */
+  slot: number | null;
+  kind: 'scheduled' | 'manual';
+  owner: string;
+  status: RunStatus;
+  started_at: EpochMs;
+  finished_at: EpochMs | null;
+  hours_back: number;
+  summary: string | null;
+  error: string | null;
+  correlation_id: string | null;
+}
+
+export interface Database {
+  sync_events: SyncEventTable;
+  sync_event_history: SyncEventHistoryTable;
+  webhook_deliveries: WebhookDeliveryTable;
+  reconciliation_runs: ReconciliationRunTable;
+}
+
+export type SyncEventRow = Selectable<SyncEventTable>;
+export type NewSyncEvent = Insertable<SyncEventTable>;
+export type SyncEventUpdate = Updateable<SyncEventTable>;
+export type ReconciliationRunRow = Selectable<ReconciliationRunTable>;
+export type HistoryRow = Selectable<SyncEventHistoryTable>;

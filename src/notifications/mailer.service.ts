@@ -1,0 +1,303 @@
+import {
+  Inject,
+  Injectable,
+  Logger,
+  OnApplicationShutdown,
+  OnModuleInit,
+  Optional,
+} from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { createTransport, Transporter } from 'nodemailer';
+import SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { currentCorrelationId } from '../common/correlation/correlation-id';
+import { mailConfig } from '../config/configuration';
+import { EventFailedNotice, OrderInjectedNotice } from './notification.types';
+
+/**
+ * How long failures are gathered into one digest after a failure mail went out. Optional provider:
+ * production uses the default; tests provide a short window instead of waiting a minute.
+ */
+export const MAIL_DIGEST_WINDOW_MS = Symbol('MAIL_DIGEST_WINDOW_MS');
+
+export const DEFAULT_DIGEST_WINDOW_MS = 60_000;
+
+/**
+ * A digest lists at most this many events; an outage touching thousands of events still yields a
+ * readable e-mail, and memory stays bounded however long the outage lasts.
+ */
+const MAX_DIGEST_ENTRIES = 200;
+
+/**
+ * Nodemailer's own timeouts (two minutes to connect, ten for a socket) would let a dead mail server
+ * hold a shutdown flush for minutes. Added only where SMTP_URL does not choose its own value.
+ */
+const TRANSPORT_DEFAULTS: Readonly<Record<string, string>> = {
+  pool: 'true',
+  maxConnections: '2',
+  connectionTimeout: '10000',
+  greetingTimeout: '10000',
+  socketTimeout: '30000',
+};
+
+/**
+ * Tells operators what the sync did: one e-mail per Revel order written, and failures, the first one
+ * at once and the rest of a burst as one digest, so an outage produces a digest rather than a storm.
+ * Mail is best effort: every method resolves (true when an e-mail was sent) and never rejects, because
+ * a mail outage must not fail a sync.
+ */
+@Injectable()
+export class MailerService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(MailerService.name);
+  private readonly digestWindowMs: number;
+  private readonly from?: string;
+  private readonly to: string[];
+  /** Printed instead of the SMTP URL, which may carry a password. */
+  private readonly server?: string;
+  /** Redacted from any error text before it is logged. */
+  private readonly secrets: string[] = [];
+  private transport?: Transporter<SMTPTransport.SentMessageInfo>;
+  private offReason?: string;
+
+  /** Set while a digest window is open: failures are then gathered rather than sent. */
+  private windowTimer?: NodeJS.Timeout;
+  private pending: EventFailedNotice[] = [];
+  /** Failures beyond MAX_DIGEST_ENTRIES in the current window, counted but not listed. */
+  private overflow = 0;
+  private readonly inFlight = new Set<Promise<boolean>>();
+
+  constructor(
+    @Inject(mailConfig.KEY) cfg: ConfigType<typeof mailConfig>,
+    @Optional() @Inject(MAIL_DIGEST_WINDOW_MS) digestWindowMs?: number,
+  ) {
+    this.digestWindowMs = digestWindowMs ?? DEFAULT_DIGEST_WINDOW_MS;
+    this.from = cfg.from;
+    this.to = cfg.to;
+    if (!cfg.smtpUrl) {
+      this.offReason = 'SMTP_URL not set';
+      return;
+    }
+    // Configuration validation requires both when SMTP_URL is set; checked again so that a
+    // hand-built config cannot make every send fail at the SMTP server instead.
+    if (!cfg.from || cfg.to.length === 0) {
+      this.offReason = 'NOTIFY_EMAIL_FROM or NOTIFY_EMAIL_TO not set';
+      return;
+    }
+    let url: URL;
+    try {
+      url = new URL(cfg.smtpUrl);
+    } catch {
+      this.offReason = 'SMTP_URL is not a valid URL';
+      return;
+    }
+    for (const value of [url.password, safeDecode(url.password), cfg.smtpUrl]) {
+      if (value) this.secrets.push(value);
+    }
+    this.server = `${url.protocol}//${url.hostname}${url.port ? `:${url.port}` : ''}`;
+    for (const [key, value] of Object.entries(TRANSPORT_DEFAULTS)) {
+      if (!url.searchParams.has(key)) url.searchParams.set(key, value);
+    }
+    // No connection is made here: the pool connects on the first send.
+    this.transport = createTransport(url.toString());
+  }
+
+  onModuleInit(): void {
+    if (this.offReason) {
+      const level = this.offReason === 'SMTP_URL not set' ? 'log' : 'warn';
+      this.logger[level](`e-mail notifications are off (${this.offReason})`);
+    } else {
+      this.logger.log(
+        `e-mail notifications on via ${this.server} to ${this.to.length} recipient(s)`,
+      );
+    }
+  }
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.flush();
+    await Promise.allSettled([...this.inFlight]);
+    const transport = this.transport;
+    this.transport = undefined;
+    transport?.close();
+  }
+
+  /** One e-mail per order written to Revel (or computed, in a dry run). */
+  orderInjected(notice: OrderInjectedNotice): Promise<boolean> {
+    const correlationId = notice.correlationId ?? currentCorrelationId();
+    const subject = notice.dryRun
+      ? `[DRY RUN] Revel order not written for TripleSeat event #${oneLine(notice.eventId)}`
+      : `Revel order ${oneLine(notice.revelOrderId)} created for TripleSeat event #${oneLine(notice.eventId)}`;
+    return this.send('order', subject, renderOrder(notice, correlationId));
+  }
+
+  /**
+   * The first failure after a quiet period is sent at once and opens a digest window; failures
+   * during the window are sent together when it closes. Resolves false for a failure that was
+   * gathered into the digest, since no e-mail was sent for it yet.
+   */
+  eventFailed(notice: EventFailedNotice): Promise<boolean> {
+    if (!this.transport) return Promise.resolve(false);
+    // Stamped now: the digest is sent later, outside the work that failed.
+    const stamped = { ...notice, correlationId: notice.correlationId ?? currentCorrelationId() };
+    if (this.windowTimer) {
+      if (this.pending.length < MAX_DIGEST_ENTRIES) this.pending.push(stamped);
+      else this.overflow += 1;
+      return Promise.resolve(false);
+    }
+    this.openWindow();
+    const subject = `TripleSeat event #${oneLine(notice.eventId)} failed to sync (${oneLine(notice.reason)})`;
+    return this.send('failure', subject, renderFailure(stamped));
+  }
+
+  /** Sends the gathered failures now rather than when the window closes (shutdown). */
+  flush(): Promise<boolean> {
+    clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
+    return this.sendDigest();
+  }
+
+  private openWindow(): void {
+    this.windowTimer = setTimeout(() => this.closeWindow(), this.digestWindowMs);
+    // A pending digest must not keep the process alive; shutdown flushes it instead.
+    this.windowTimer.unref();
+  }
+
+  private closeWindow(): void {
+    this.windowTimer = undefined;
+    if (this.pending.length === 0) return;
+    // A new window opens at once so that a lasting outage yields one digest per window, not a
+    // burst of single mails after each digest.
+    this.openWindow();
+    void this.sendDigest();
+  }
+
+  private sendDigest(): Promise<boolean> {
+    if (this.pending.length === 0) return Promise.resolve(false);
+    const batch = this.pending;
+    const overflow = this.overflow;
+    this.pending = [];
+    this.overflow = 0;
+    const total = batch.length + overflow;
+    const subject = `${total} TripleSeat event${total === 1 ? '' : 's'} failed to sync`;
+    return this.send('failure digest', subject, renderDigest(batch, overflow));
+  }
+
+  private send(kind: string, subject: string, text: string): Promise<boolean> {
+    const transport = this.transport;
+    if (!transport) return Promise.resolve(false);
+    const attempt = transport
+      .sendMail({ from: this.from, to: this.to, subject, text })
+      .then((info) => {
+        this.logger.debug(`${kind} e-mail sent (${info.messageId})`);
+        return true;
+      })
+      .catch((error: unknown) => {
+        this.logger.error(`${kind} e-mail not sent: ${this.describe(error)}`);
+        return false;
+      })
+      .finally(() => this.inFlight.delete(attempt));
+    this.inFlight.add(attempt);
+    return attempt;
+  }
+
+  /** Error text for the log: nodemailer echoes server replies, which must not carry the password. */
+  private describe(error: unknown): string {
+    let text = error instanceof Error ? error.message : String(error);
+    const code = (error as { code?: unknown } | null)?.code;
+    if (typeof code === 'string' && !text.includes(code)) text = `${code}: ${text}`;
+    for (const secret of this.secrets) text = text.split(secret).join('***');
+    return text;
+  }
+}
+
+function safeDecode(value: string): string {
+  try {
+    return decodeURIComponent(value);
+  } catch {
+    return value;
+  }
+}
+
+/** Header values come partly from TripleSeat; a line break must not start a new header. */
+function oneLine(value: string): string {
+  return value.replace(/[\r\n\t]+/g, ' ').trim();
+}
+
+function eventLine(n: {
+  eventName?: string;
+  eventDate?: string;
+  locationName?: string;
+}): string | undefined {
+  const parts = [n.eventName, n.eventDate, n.locationName].filter((p): p is string => !!p);
+  return parts.length > 0 ? parts.map(oneLine).join(' | ') : undefined;
+}
+
+function renderOrder(n: OrderInjectedNotice, correlationId: string | undefined): string {
+  const lines = [
+    n.dryRun
+      ? 'DRY RUN: this order was computed but NOT written to Revel.'
+      : `A Revel order was created for TripleSeat event #${n.eventId}.`,
+    '',
+    `TripleSeat event: #${n.eventId}`,
+    `Name:             ${n.eventName ?? '(none)'}`,
+    `Date:             ${n.eventDate ?? '(none)'}`,
+    `Location:         ${n.locationName} (Revel establishment ${n.establishmentId})`,
+    `Revel order id:   ${n.dryRun ? '(none, dry run)' : n.revelOrderId}`,
+    '',
+    'Items:',
+    ...(n.items.length > 0
+      ? n.items.map((i) => `  ${i.quantity} x ${i.name} @ ${i.unitPrice}`)
+      : ['  (none)']),
+  ];
+  if (n.unmatched.length > 0) {
+    lines.push(
+      '',
+      `UNMATCHED ITEMS (${n.unmatched.length}): no Revel product was found, so these are NOT on the order.`,
+      'Add them in Revel by hand or map them in the locations file:',
+      ...n.unmatched.map((u) => `  ${u.quantity} x ${u.name}`),
+    );
+  }
+  lines.push(
+    '',
+    `Subtotal:    ${n.subtotal}`,
+    `Discount:    ${n.discount}`,
+    `Surcharge:   ${n.surcharge}`,
+    `Final total: ${n.finalTotal}`,
+    '',
+    `Correlation id: ${correlationId ?? '(none)'}`,
+  );
+  return lines.join('\n') + '\n';
+}
+
+function renderFailure(n: EventFailedNotice): string {
+  const context = eventLine(n);
+  return (
+    [
+      `TripleSeat event #${n.eventId} could not be synced to Revel and needs attention.`,
+      '',
+      `Event:          #${n.eventId}${context ? ` (${context})` : ''}`,
+      `Reason:         ${n.reason}`,
+      `Detail:         ${n.detail}`,
+      `Attempts:       ${n.attempts}`,
+      `Correlation id: ${n.correlationId ?? '(none)'}`,
+      '',
+      'Failures that follow soon after this one are gathered into one digest e-mail.',
+    ].join('\n') + '\n'
+  );
+}
+
+function renderDigest(batch: EventFailedNotice[], overflow: number): string {
+  const total = batch.length + overflow;
+  const lines = [
+    `${total} TripleSeat event${total === 1 ? '' : 's'} could not be synced to Revel:`,
+    '',
+  ];
+  for (const n of batch) {
+    const context = eventLine(n);
+    lines.push(
+      `- Event #${n.eventId}: ${n.reason}${context ? ` (${context})` : ''}`,
+      `    ${oneLine(n.detail)}`,
+      `    attempts: ${n.attempts}, correlation id: ${n.correlationId ?? '(none)'}`,
+    );
+  }
+  if (overflow > 0) lines.push('', `... and ${overflow} more, not listed; see the ledger.`);
+  return lines.join('\n') + '\n';
+}

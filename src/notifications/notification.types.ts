@@ -1,0 +1,50 @@
+/**
+ * What the sync tells the mailer. Money arrives already formatted as decimal strings ("108.80"):
+ * the mailer only prints it, so the amounts in an e-mail are exactly those the sync computed.
+ */
+
+export interface NoticeItem {
+  name: string;
+  quantity: number;
+  unitPrice: string;
+}
+
+export interface UnmatchedItem {
+  name: string;
+  quantity: number;
+}
+
+export interface OrderInjectedNotice {
+  eventId: string;
+  eventName?: string;
+  /** As the sync shows it to people (the event's local date), not re-parsed here. */
+  eventDate?: string;
+  locationName: string;
+  establishmentId: string;
+  revelOrderId: string;
+  items: NoticeItem[];
+  /** TripleSeat lines with no Revel product: not on the order, so someone must add them by hand. */
+  unmatched: UnmatchedItem[];
+  subtotal: string;
+  discount: string;
+  surcharge: string;
+  finalTotal: string;
+  /** The order was computed but, with DRY_RUN=true, not written to Revel. */
+  dryRun?: boolean;
+  /** Defaults to the id of the work in progress. */
+  correlationId?: string;
+}
+
+export interface EventFailedNotice {
+  eventId: string;
+  eventName?: string;
+  eventDate?: string;
+  locationName?: string;
+  /** A stable reason code (e.g. UPSTREAM_UNAVAILABLE), for filtering and runbooks. */
+  reason: string;
+  /** Human-readable explanation; must already be free of secrets. */
+  detail: string;
+  attempts: number;
+  /** Defaults to the id of the work in progress. */
+  correlationId?: string;
+}

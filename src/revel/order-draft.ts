@@ -1,0 +1,70 @@
+/**
+ * The Revel order we intend to write for one TripleSeat event, fully computed before any write.
+ * Everything in it is deterministic for the same event content (UUIDs are v5 of the event id), so
+ * a retry after a crash addresses the very same Revel records.
+ */
+export interface OrderLine {
+  /** Position of the line in the TripleSeat item list; part of the line's UUID. */
+  index: number;
+  uuid: string;
+  productId: number;
+  productName: string;
+  /** The item name as TripleSeat had it. */
+  sourceName: string;
+  quantity: number;
+  unitPriceCents: number;
+  lineTotalCents: number;
+  match: 'map' | 'exact' | 'fuzzy';
+  /** Similarity for fuzzy matches (1 for map/exact). */
+  score: number;
+}
+
+export interface UnmatchedItem {
+  name: string;
+  quantity: number;
+  /** The closest catalogue name and its score, to help an operator fix the product map. */
+  closest?: { name: string; score: number };
+}
+
+export interface OrderDraft {
+  eventId: string;
+  establishmentId: number;
+  /** local_id written to Revel, from REVEL_LOCAL_ID_TEMPLATE. */
+  localId: string;
+  /** Other local_id forms that mean "this event already has an order" (the old connector's). */
+  legacyLocalIds: string[];
+  orderUuid: string;
+  paymentUuid: string;
+  historyUuid: string;
+  callName?: string;
+  notes: string;
+  lines: OrderLine[];
+  unmatched: UnmatchedItem[];
+  /** Σ lineTotalCents. */
+  subtotalCents: number;
+  /** subtotal − invoice grand total, when the invoice is lower; else 0. */
+  discountCents: number;
+  /** invoice grand total − subtotal, when the invoice is higher (taxes, fees, gratuity); else 0. */
+  surchargeCents: number;
+  /** Equals the invoice grand total (or the subtotal when there is no invoice). */
+  finalTotalCents: number;
+  /** Site-local wall-clock time of the write, `YYYY-MM-DDTHH:mm:ss`, as Revel expects. */
+  localTimestamp: string;
+}
+
+/** What has been written so far; stored in the ledger after every step. */
+export interface OrderWriteProgress {
+  orderId?: number;
+  /** Line indexes whose OrderItem exists. */
+  itemsDone?: number[];
+  discountDone?: boolean;
+  paymentDone?: boolean;
+  finalized?: boolean;
+  historyDone?: boolean;
+}
+
+export type OrderWriteOutcome =
+  /** We wrote (or completed) the order. */
+  | { kind: 'written'; orderId: number; resumed: boolean }
+  /** An order for this event existed that we did not write (old connector, manual): untouched. */
+  | { kind: 'already-exists'; orderId: number; localId: string };

@@ -1,0 +1,394 @@
+import { Test } from '@nestjs/testing';
+import type { ConfigType } from '@nestjs/config';
+import { fixtureProducts, RevelSandbox } from '../../sandbox/revel.sandbox';
+import { UpstreamError } from '../common/upstream.error';
+import { revelConfig } from '../config/configuration';
+import { OrderDraft, OrderLine, OrderWriteProgress } from './order-draft';
+import { centsToDecimal, InvalidOrderDraftError, RevelOrderWriter } from './order-writer.service';
+import { REVEL_HTTP_TUNING } from './revel.client';
+import { RevelModule } from './revel.module';
+
+const API_KEY = 'key-123';
+const API_SECRET = 'secret-456';
+const ESTABLISHMENT = 4;
+const EVENT_ID = '55521609';
+
+function line(
+  index: number,
+  productId: number,
+  name: string,
+  quantity: number,
+  unitPriceCents: number,
+): OrderLine {
+  return {
+    index,
+    uuid: `6f1c2a4e-0000-5000-8000-${String(index).padStart(12, '0')}`,
+    productId,
+    productName: name,
+    sourceName: name,
+    quantity,
+    unitPriceCents,
+    lineTotalCents: quantity * unitPriceCents,
+    match: 'exact',
+    score: 1,
+  };
+}
+
+/** The party of legacy §13: 8 of each, invoice 108.80 below an item subtotal of 110.00. */
+function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
+  const lines = [
+    line(0, 577, 'OG', 8, 175),
+    line(1, 579, 'TRIPLE OG', 8, 200),
+    line(2, 581, 'SUGA DADDY', 8, 225),
+    line(3, 583, "FEELIN' TOASTY", 8, 250),
+    line(4, 590, 'MAPLE BAR', 8, 250),
+    line(5, 592, 'FUDGY WUDGY', 8, 275),
+  ];
+  return {
+    eventId: EVENT_ID,
+    establishmentId: ESTABLISHMENT,
+    localId: `Triple Seat_${EVENT_ID}`,
+    legacyLocalIds: [`Triple Seat ${EVENT_ID}`, `tripleseat_event_${EVENT_ID}`],
+    orderUuid: '0d9e4c1a-7f3b-5a2e-9c4d-000000000001',
+    paymentUuid: '0d9e4c1a-7f3b-5a2e-9c4d-000000000002',
+    historyUuid: '0d9e4c1a-7f3b-5a2e-9c4d-000000000003',
+    callName: 'Jon Ponder | 702-555-0199',
+    notes: `Triple Seat Event #${EVENT_ID} | Phone: 702-555-0199`,
+    lines,
+    unmatched: [],
+    subtotalCents: 11000,
+    discountCents: 120,
+    surchargeCents: 0,
+    finalTotalCents: 10880,
+    localTimestamp: '2025-12-28T12:56:00',
+    ...overrides,
+  };
+}
+
+/** What the ledger would hold: the last progress handed to saveProgress. */
+function ledger() {
+  const saved: OrderWriteProgress[] = [];
+  return {
+    saved,
+    last: (): OrderWriteProgress => saved[saved.length - 1] ?? {},
+    save: (p: OrderWriteProgress) => {
+      saved.push(structuredClone(p));
+      return Promise.resolve();
+    },
+  };
+}
+
+const WRITE_ROUTES = [
+  'POST /resources/Order/',
+  'PATCH /resources/Order/:id/',
+  'POST /resources/OrderItem/',
+  'POST /resources/Payment/',
+  'POST /resources/OrderHistory/',
+];
+
+describe(RevelOrderWriter.name, () => {
+  let sandbox: RevelSandbox;
+  let writer: RevelOrderWriter;
+  let close: () => Promise<void>;
+
+  const writes = () => WRITE_ROUTES.reduce((sum, route) => sum + sandbox.requestCount(route), 0);
+
+  beforeAll(async () => {
+    sandbox = await RevelSandbox.start({ apiKey: API_KEY, apiSecret: API_SECRET, port: 0 });
+  });
+
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  beforeEach(async () => {
+    sandbox.reset();
+    sandbox.seedProducts(ESTABLISHMENT, fixtureProducts());
+    const settings: ConfigType<typeof revelConfig> = {
+      apiBaseUrl: sandbox.url,
+      apiKey: API_KEY,
+      apiSecret: API_SECRET,
+      userId: 1,
+      posStationId: 4,
+      diningOptionId: 113,
+      discountId: 3358,
+      paymentTypeId: 236,
+      localIdTemplate: 'Triple Seat_{eventId}',
+      productCacheTtlSeconds: 600,
+      ratePerSecond: 1000,
+      timeoutMs: 300,
+      maxAttempts: 3,
+    };
+    const moduleRef = await Test.createTestingModule({ imports: [RevelModule] })
+      .overrideProvider(revelConfig.KEY)
+      .useValue(settings)
+      .overrideProvider(REVEL_HTTP_TUNING)
+      .useValue({ baseDelayMs: 10, maxDelayMs: 40 })
+      .compile();
+    writer = moduleRef.get(RevelOrderWriter);
+    close = () => moduleRef.close();
+  });
+
+  afterEach(async () => {
+    await close();
+  });
+
+  /** Exactly one order for the event, complete and exact to the cent. */
+  function expectOneCompleteOrder(d: OrderDraft): number {
+    const orders = sandbox.orders({ establishment: ESTABLISHMENT });
+    expect(orders).toHaveLength(1);
+    const order = orders[0];
+    expect(order).toMatchObject({
+      uuid: d.orderUuid,
+      local_id: d.localId,
+      subtotal: centsToDecimal(d.subtotalCents),
+      final_total: centsToDecimal(d.finalTotalCents),
+      opened: true,
+      printed: true,
+      closed: true,
+      remaining_due: 0,
+    });
+    const items = sandbox.orderItems(order.id);
+    expect(items.map((i) => i.uuid).sort()).toEqual(d.lines.map((l) => l.uuid).sort());
+    expect(sandbox.payments(order.id)).toHaveLength(d.finalTotalCents > 0 ? 1 : 0);
+    expect(sandbox.histories(order.id)).toHaveLength(1);
+    return order.id;
+  }
+
+  it('should write one order with its items, discount, payment and totals exact to the cent', async () => {
+    const d = draft();
+    const book = ledger();
+
+    const outcome = await writer.write(d, {}, book.save);
+
+    const orderId = expectOneCompleteOrder(d);
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false });
+    const [order] = sandbox.orders();
+    expect(order).toMatchObject({
+      establishment: '/enterprise/Establishment/4/',
+      call_name: 'Jon Ponder | 702-555-0199',
+      notes: 'Triple Seat Event #55521609 | Phone: 702-555-0199',
+      web_order: true,
+      pos_mode: 'Q',
+      dining_option: 113,
+      created_by: '/enterprise/User/1/',
+      created_at: '/resources/PosStation/4/',
+      created_date: '2025-12-28T12:56:00',
+      subtotal: '110.00',
+      final_total: '108.80',
+      surcharge: '0.00',
+      discount: '/resources/Discount/3358/',
+      discount_amount: '1.20',
+      discount_reason: 'Triple Seat Discount',
+      is_discounted: true,
+    });
+    expect(order.applied_discounts).toEqual([
+      expect.objectContaining({
+        name: 'Triple Seat Discount',
+        discount_amount: '1.200000',
+        rule_amount: '1.200000',
+      }),
+    ]);
+    const items = sandbox.orderItems(orderId);
+    expect(
+      items.map((i) => [i.product, i.quantity, i.price, i.initial_price, i.price_to_display]),
+    ).toEqual([
+      ['/resources/Product/577/', 8, '1.75', '1.75', '1.75'],
+      ['/resources/Product/579/', 8, '2.00', '2.00', '2.00'],
+      ['/resources/Product/581/', 8, '2.25', '2.25', '2.25'],
+      ['/resources/Product/583/', 8, '2.50', '2.50', '2.50'],
+      ['/resources/Product/590/', 8, '2.50', '2.50', '2.50'],
+      ['/resources/Product/592/', 8, '2.75', '2.75', '2.75'],
+    ]);
+    expect(sandbox.payments(orderId)).toEqual([
+      expect.objectContaining({
+        uuid: d.paymentUuid,
+        amount: '108.80',
+        tip: '0.00',
+        payment_type: 236,
+      }),
+    ]);
+    expect(book.last()).toEqual({
+      orderId,
+      itemsDone: [0, 1, 2, 3, 4, 5],
+      discountDone: true,
+      paymentDone: true,
+      finalized: true,
+      historyDone: true,
+    });
+  });
+
+  it('should record a surcharge and skip the discount when the invoice is above the items', async () => {
+    const d = draft({ discountCents: 0, surchargeCents: 905, finalTotalCents: 11905 });
+
+    await writer.write(d, {}, ledger().save);
+
+    expectOneCompleteOrder(d);
+    const [order] = sandbox.orders();
+    expect(order).toMatchObject({ surcharge: '9.05', final_total: '119.05', discount: null });
+    expect(sandbox.requestCount('PATCH /resources/Order/:id/')).toBe(1);
+  });
+
+  it('should leave an order written by the old connector alone and write nothing', async () => {
+    const legacy = sandbox.seedOrder({
+      establishmentId: ESTABLISHMENT,
+      localId: `Triple Seat ${EVENT_ID}`,
+    });
+    const book = ledger();
+
+    const outcome = await writer.write(draft(), {}, book.save);
+
+    expect(outcome).toEqual({
+      kind: 'already-exists',
+      orderId: legacy.id,
+      localId: `Triple Seat ${EVENT_ID}`,
+    });
+    expect(writes()).toBe(0);
+    expect(book.saved).toHaveLength(0);
+    expect(sandbox.orders()).toHaveLength(1);
+  });
+
+  it('should create nothing when the lookup fails, and say so with a retryable error', async () => {
+    sandbox.faults.add({
+      method: 'GET',
+      path: '/resources/Order/',
+      next: { count: 5, kind: 'status', status: 503 },
+    });
+
+    const failure = await writer.write(draft(), {}, ledger().save).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect(failure).toMatchObject({ retryable: true });
+    expect(writes()).toBe(0);
+  });
+
+  it('should complete the order from saved progress after the third item POST failed, without duplicates', async () => {
+    const d = draft();
+    const book = ledger();
+    sandbox.faults.add({
+      method: 'POST',
+      path: '/resources/OrderItem/',
+      next: { count: 1, kind: 'status', status: 500, after: 2 },
+    });
+
+    await expect(writer.write(d, {}, book.save)).rejects.toMatchObject({
+      status: 500,
+      retryable: true,
+    });
+    expect(book.last()).toMatchObject({ itemsDone: [0, 1] });
+    expect(book.last().orderId).toBeDefined();
+
+    const outcome = await writer.write(d, book.last(), book.save);
+
+    const orderId = expectOneCompleteOrder(d);
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true });
+    expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
+    expect(sandbox.requestCount('POST /resources/OrderItem/')).toBe(7);
+  });
+
+  it('should not duplicate an item whose POST was committed but whose answer was lost', async () => {
+    const d = draft();
+    const book = ledger();
+    // Two items go through; Revel commits the third and its answer never arrives.
+    let armed = false;
+    const failure = await writer
+      .write(d, {}, async (p) => {
+        await book.save(p);
+        if (p.itemsDone?.length === 2 && !armed) {
+          armed = true;
+          sandbox.loseResponses({ method: 'POST', path: '/resources/OrderItem/', count: 1 });
+        }
+      })
+      .catch((e: unknown) => e);
+    expect(failure).toMatchObject({ code: 'TIMEOUT' });
+    expect(book.last().itemsDone).toEqual([0, 1]);
+    expect(sandbox.orderItems(book.last().orderId ?? 0)).toHaveLength(3);
+
+    await writer.write(d, book.last(), book.save);
+
+    expectOneCompleteOrder(d);
+    expect(sandbox.requestCount('POST /resources/OrderItem/')).toBe(6);
+  });
+
+  it('should adopt its own order after a crash between the order POST and saving progress', async () => {
+    const d = draft();
+    const book = ledger();
+    const crash = () => Promise.reject(new Error('process killed before the ledger commit'));
+
+    await expect(writer.write(d, {}, crash)).rejects.toThrow('process killed');
+    expect(sandbox.orders()).toHaveLength(1);
+
+    const outcome = await writer.write(d, {}, book.save);
+
+    const orderId = expectOneCompleteOrder(d);
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true });
+    expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
+  });
+
+  it('should adopt the order when its POST timed out although Revel created it', async () => {
+    const d = draft();
+    sandbox.loseResponses({ method: 'POST', path: '/resources/Order/', count: 1 });
+
+    const outcome = await writer.write(d, {}, ledger().save);
+
+    const orderId = expectOneCompleteOrder(d);
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true });
+    expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
+  });
+
+  it('should not re-POST at once when the order POST hung before Revel saw it, and create it on the next try', async () => {
+    const d = draft();
+    const book = ledger();
+    sandbox.faults.add({
+      method: 'POST',
+      path: '/resources/Order/',
+      next: { count: 1, kind: 'hang' },
+    });
+
+    await expect(writer.write(d, {}, book.save)).rejects.toMatchObject({
+      code: 'TIMEOUT',
+      retryable: true,
+    });
+    expect(sandbox.orders()).toHaveLength(0);
+    expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
+
+    await writer.write(d, book.last(), book.save);
+
+    expectOneCompleteOrder(d);
+    expect(sandbox.requestCount('POST /resources/Order/')).toBe(2);
+  });
+
+  it('should write nothing again when every step is already recorded', async () => {
+    const d = draft();
+    const book = ledger();
+    await writer.write(d, {}, book.save);
+    const before = sandbox.requestCount();
+
+    const outcome = await writer.write(d, book.last(), book.save);
+
+    expect(outcome).toMatchObject({ kind: 'written', resumed: true });
+    expect(sandbox.requestCount()).toBe(before);
+  });
+
+  it('should refuse a draft whose totals contradict each other before any request', async () => {
+    await expect(
+      writer.write(draft({ finalTotalCents: 10881 }), {}, ledger().save),
+    ).rejects.toBeInstanceOf(InvalidOrderDraftError);
+    expect(sandbox.requestCount()).toBe(0);
+  });
+
+  describe(centsToDecimal.name, () => {
+    it('should format cents with integer arithmetic only', () => {
+      expect([0, 5, 120, 10880, 11905, -250, 9_007_199_254_740_991].map(centsToDecimal)).toEqual([
+        '0.00',
+        '0.05',
+        '1.20',
+        '108.80',
+        '119.05',
+        '-2.50',
+        '90071992547409.91',
+      ]);
+      expect(() => centsToDecimal(1.5)).toThrow(RangeError);
+    });
+  });
+});

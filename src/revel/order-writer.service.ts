@@ -1,0 +1,343 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { UpstreamError } from '../common/upstream.error';
+import { revelConfig } from '../config/configuration';
+import { OrderDraft, OrderLine, OrderWriteOutcome, OrderWriteProgress } from './order-draft';
+import { RevelClient } from './revel.client';
+import { RevelOrder, RevelOrderCreate, revelUri } from './revel.types';
+
+/** Integer cents → Revel's decimal string ("108.80"), by integer arithmetic only. */
+export function centsToDecimal(cents: number): string {
+  if (!Number.isSafeInteger(cents)) throw new RangeError(`not a whole number of cents: ${cents}`);
+  const sign = cents < 0 ? '-' : '';
+  const abs = Math.abs(cents);
+  const fraction = abs % 100;
+  return `${sign}${(abs - fraction) / 100}.${String(fraction).padStart(2, '0')}`;
+}
+
+/** A draft that contradicts itself must not reach a POS: its totals would be wrong to the cent. */
+export class InvalidOrderDraftError extends Error {
+  override readonly name = 'InvalidOrderDraftError';
+}
+
+function assertConsistent(draft: OrderDraft): void {
+  const problems: string[] = [];
+  const money = {
+    subtotalCents: draft.subtotalCents,
+    discountCents: draft.discountCents,
+    surchargeCents: draft.surchargeCents,
+    finalTotalCents: draft.finalTotalCents,
+  };
+  for (const [name, value] of Object.entries(money)) {
+    if (!Number.isSafeInteger(value) || value < 0)
+      problems.push(`${name} must be whole, non-negative cents`);
+  }
+  if (draft.lines.length === 0) problems.push('no lines');
+  for (const line of draft.lines) {
+    if (!Number.isSafeInteger(line.unitPriceCents) || !Number.isSafeInteger(line.lineTotalCents)) {
+      problems.push(`line ${line.index}: prices must be whole cents`);
+    }
+    if (!(line.quantity > 0)) problems.push(`line ${line.index}: quantity must be positive`);
+  }
+  const lineSum = draft.lines.reduce((sum, line) => sum + line.lineTotalCents, 0);
+  if (lineSum !== draft.subtotalCents)
+    problems.push(`lines sum to ${lineSum}, subtotal is ${draft.subtotalCents}`);
+  const expectedFinal = draft.subtotalCents - draft.discountCents + draft.surchargeCents;
+  if (expectedFinal !== draft.finalTotalCents) {
+    problems.push(
+      `subtotal − discount + surcharge = ${expectedFinal}, final total is ${draft.finalTotalCents}`,
+    );
+  }
+  if (new Set(draft.lines.map((line) => line.uuid)).size !== draft.lines.length)
+    problems.push('line uuids repeat');
+  if (problems.length > 0) {
+    throw new InvalidOrderDraftError(
+      `order draft for event ${draft.eventId} is inconsistent: ${problems.join('; ')}`,
+    );
+  }
+}
+
+/**
+ * Whether a failed create may have been committed by Revel anyway. A 4xx answer (other than 408)
+ * and a refused connection mean it was not; a timeout, a 5xx, a dropped connection or an unreadable
+ * answer leave it unknown.
+ */
+function outcomeUnknown(error: unknown): boolean {
+  if (!(error instanceof UpstreamError)) return true;
+  if (error.code === 'ECONNREFUSED') return false;
+  if (error.code === 'BAD_RESPONSE') return true;
+  return error.status === undefined || error.status === 408 || error.status >= 500;
+}
+
+type Lookup =
+  { kind: 'ours'; order: RevelOrder } | { kind: 'foreign'; order: RevelOrder } | { kind: 'none' };
+
+/**
+ * Writes one OrderDraft to Revel as a sequence of idempotent, resumable steps: order, items,
+ * discount, payment, totals, history. Each record carries a deterministic uuid from the draft, so
+ * any step can be re-run after a crash: it first reads what Revel already has and writes only what
+ * is missing. Progress is handed to `saveProgress` after every step, so the ledger can resume.
+ */
+@Injectable()
+export class RevelOrderWriter {
+  private readonly logger = new Logger(RevelOrderWriter.name);
+
+  constructor(
+    private readonly client: RevelClient,
+    @Inject(revelConfig.KEY) private readonly config: ConfigType<typeof revelConfig>,
+  ) {}
+
+  async write(
+    draft: OrderDraft,
+    progress: OrderWriteProgress,
+    saveProgress: (p: OrderWriteProgress) => Promise<void>,
+  ): Promise<OrderWriteOutcome> {
+    assertConsistent(draft);
+    const state: OrderWriteProgress = { ...progress, itemsDone: [...(progress.itemsDone ?? [])] };
+    const save = () => saveProgress({ ...state, itemsDone: [...(state.itemsDone ?? [])] });
+    let resumed = state.orderId !== undefined;
+
+    if (state.orderId === undefined) {
+      const found = await this.lookup(draft);
+      if (found.kind === 'foreign') {
+        this.logger.log(
+          { eventId: draft.eventId, orderId: found.order.id, localId: found.order.local_id },
+          'an order we did not write already exists for this event; leaving it untouched',
+        );
+        return {
+          kind: 'already-exists',
+          orderId: found.order.id,
+          localId: found.order.local_id ?? draft.localId,
+        };
+      }
+      if (found.kind === 'ours') {
+        // We created it before and crashed before the ledger heard of it.
+        state.orderId = found.order.id;
+        resumed = true;
+      } else {
+        const created = await this.createOrder(draft);
+        state.orderId = created.order.id;
+        resumed = created.adopted;
+      }
+      await save();
+    }
+
+    const orderId = state.orderId;
+    await this.writeItems(draft, orderId, state, save);
+
+    if (draft.discountCents > 0 && !state.discountDone) {
+      const amount = centsToDecimal(draft.discountCents);
+      await this.client.updateOrder(orderId, {
+        discount: revelUri.discount(this.config.discountId),
+        discount_amount: amount,
+        discount_rule_amount: amount,
+        discount_reason: 'Triple Seat Discount',
+        discounted_by: this.userUri(),
+      });
+      state.discountDone = true;
+      await save();
+    }
+
+    if (draft.finalTotalCents > 0 && !state.paymentDone) {
+      const payments = await this.client.listPayments(orderId);
+      if (!payments.some((payment) => payment.uuid === draft.paymentUuid)) {
+        await this.client.createPayment({
+          uuid: draft.paymentUuid,
+          order: revelUri.order(orderId),
+          payment_type: this.config.paymentTypeId,
+          amount: centsToDecimal(draft.finalTotalCents),
+          tip: '0.00',
+          payment_date: draft.localTimestamp,
+          created_date: draft.localTimestamp,
+          updated_date: draft.localTimestamp,
+          created_by: this.userUri(),
+          updated_by: this.userUri(),
+          station: this.stationUri(),
+          establishment: revelUri.establishment(draft.establishmentId),
+        });
+      }
+      state.paymentDone = true;
+      await save();
+    }
+
+    if (!state.finalized) {
+      const finalized = await this.client.updateOrder(orderId, {
+        subtotal: centsToDecimal(draft.subtotalCents),
+        surcharge: centsToDecimal(draft.surchargeCents),
+        final_total: centsToDecimal(draft.finalTotalCents),
+        opened: true,
+        printed: true,
+        updated_by: this.userUri(),
+        updated_date: draft.localTimestamp,
+      });
+      // Revel has been seen to drop `printed` from a combined PATCH (legacy §6.10); insist once.
+      if (finalized.printed === false) await this.client.updateOrder(orderId, { printed: true });
+      state.finalized = true;
+      await save();
+    }
+
+    if (!state.historyDone) {
+      const histories = await this.client.listOrderHistory(orderId);
+      if (!histories.some((history) => history.uuid === draft.historyUuid)) {
+        await this.client.createOrderHistory({
+          uuid: draft.historyUuid,
+          order: revelUri.order(orderId),
+          order_opened_by: this.userUri(),
+          order_opened_at: this.stationUri(),
+          opened: draft.localTimestamp,
+          // Our payment always covers the final total, so the order is closed when it is written.
+          closed: draft.localTimestamp,
+        });
+      }
+      state.historyDone = true;
+      await save();
+    }
+
+    this.logger.log({ eventId: draft.eventId, orderId, resumed }, 'Revel order written');
+    return { kind: 'written', orderId, resumed };
+  }
+
+  /**
+   * Every order of the establishment under our local_id or a legacy one. Ours is recognised by
+   * the draft's uuid; any other means someone else already booked this event. A failed lookup
+   * throws (retryable), it is never read as "none".
+   */
+  private async lookup(draft: OrderDraft): Promise<Lookup> {
+    const localIds = [...new Set([draft.localId, ...draft.legacyLocalIds])];
+    const orders: RevelOrder[] = [];
+    for (const localId of localIds) {
+      orders.push(...(await this.client.findOrdersByLocalId(draft.establishmentId, localId)));
+    }
+    const byId = [...new Map(orders.map((order) => [order.id, order])).values()].sort(
+      (a, b) => a.id - b.id,
+    );
+    const ours = byId.find((order) => order.uuid === draft.orderUuid);
+    const foreign = byId.find((order) => order.uuid !== draft.orderUuid);
+    if (ours && ours.deleted === true) {
+      // Someone deleted our order in the POS on purpose; writing it again would undo their decision.
+      return { kind: 'foreign', order: ours };
+    }
+    if (ours) {
+      if (foreign) {
+        this.logger.warn(
+          { eventId: draft.eventId, ours: ours.id, other: foreign.id },
+          'another order exists for this event besides ours; completing ours, an operator should check',
+        );
+      }
+      return { kind: 'ours', order: ours };
+    }
+    return foreign ? { kind: 'foreign', order: foreign } : { kind: 'none' };
+  }
+
+  /**
+   * Creates the order. The POST is never retried blindly: when its outcome is unknown (timeout,
+   * 5xx, dropped connection) Revel may have committed it, and since Revel does not enforce uuid or
+   * local_id uniqueness a second POST would be a second order. So we look again by local_id and
+   * adopt the order carrying our uuid. If it is not there the error propagates and the caller's
+   * retry, later, starts with the lookup again; this leaves time for a commit still in flight.
+   */
+  private async createOrder(draft: OrderDraft): Promise<{ order: RevelOrder; adopted: boolean }> {
+    try {
+      return { order: await this.client.createOrder(this.orderBody(draft)), adopted: false };
+    } catch (error) {
+      if (!outcomeUnknown(error)) throw error;
+      this.logger.warn(
+        { eventId: draft.eventId, error: error instanceof Error ? error.message : String(error) },
+        'order create outcome unknown; looking it up before anything else',
+      );
+      const orders = await this.client.findOrdersByLocalId(draft.establishmentId, draft.localId);
+      const ours = orders
+        .filter((order) => order.uuid === draft.orderUuid)
+        .sort((a, b) => a.id - b.id)[0];
+      if (ours) return { order: ours, adopted: true };
+      throw error;
+    }
+  }
+
+  private async writeItems(
+    draft: OrderDraft,
+    orderId: number,
+    state: OrderWriteProgress,
+    save: () => Promise<void>,
+  ): Promise<void> {
+    const done = new Set(state.itemsDone);
+    const pending = draft.lines.filter((line) => !done.has(line.index));
+    if (pending.length === 0) return;
+    const record = (line: OrderLine) => {
+      done.add(line.index);
+      state.itemsDone = [...done].sort((a, b) => a - b);
+    };
+
+    const existing = new Set((await this.client.listOrderItems(orderId)).map((item) => item.uuid));
+    const missing = pending.filter((line) => !existing.has(line.uuid));
+    if (missing.length < pending.length) {
+      pending.filter((line) => existing.has(line.uuid)).forEach(record);
+      await save();
+    }
+    // One at a time and in order: Revel shows items in creation order, and each success is saved.
+    for (const line of missing) {
+      await this.client.createOrderItem(this.itemBody(draft, orderId, line));
+      record(line);
+      await save();
+    }
+  }
+
+  private orderBody(draft: OrderDraft): RevelOrderCreate {
+    const body: RevelOrderCreate = {
+      uuid: draft.orderUuid,
+      establishment: revelUri.establishment(draft.establishmentId),
+      local_id: draft.localId,
+      notes: draft.notes,
+      pos_mode: 'Q',
+      web_order: true,
+      dining_option: this.config.diningOptionId,
+      created_by: this.userUri(),
+      updated_by: this.userUri(),
+      station: this.stationUri(),
+      // Revel names the station fields created_at/last_updated_at; they are URIs, not times.
+      created_at: this.stationUri(),
+      last_updated_at: this.stationUri(),
+      created_date: draft.localTimestamp,
+      updated_date: draft.localTimestamp,
+      subtotal: 0,
+      final_total: 0,
+      tax: 0,
+      remaining_due: 0,
+      surcharge: 0,
+    };
+    if (draft.callName) body.call_name = draft.callName;
+    return body;
+  }
+
+  private itemBody(draft: OrderDraft, orderId: number, line: OrderLine) {
+    const price = centsToDecimal(line.unitPriceCents);
+    return {
+      uuid: line.uuid,
+      order: revelUri.order(orderId),
+      product: revelUri.product(line.productId),
+      quantity: line.quantity,
+      // All three, so Revel uses the TripleSeat price instead of the catalogue's.
+      price,
+      initial_price: price,
+      price_to_display: price,
+      created_by: this.userUri(),
+      updated_by: this.userUri(),
+      station: this.stationUri(),
+      created_date: draft.localTimestamp,
+      updated_date: draft.localTimestamp,
+      tax_amount: 0,
+      modifier_amount: 0,
+      tax_rate: 0,
+      temp_sort: 0,
+      dining_option: this.config.diningOptionId,
+    };
+  }
+
+  private userUri(): string {
+    return revelUri.user(this.config.userId);
+  }
+
+  private stationUri(): string {
+    return revelUri.posStation(this.config.posStationId);
+  }
+}

@@ -1,0 +1,240 @@
+import { HttpService } from '@nestjs/axios';
+import { Inject, Injectable, Optional } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import type { AxiosRequestConfig } from 'axios';
+import { currentCorrelationId } from '../common/correlation/correlation-id';
+import { ResilienceOptions, ResilientHttp } from '../common/http/resilient-http';
+import { UpstreamError } from '../common/upstream.error';
+import { revelConfig } from '../config/configuration';
+import {
+  RevelList,
+  RevelOrder,
+  RevelOrderCreate,
+  RevelOrderHistory,
+  RevelOrderHistoryCreate,
+  RevelOrderItem,
+  RevelOrderItemCreate,
+  RevelOrderPatch,
+  RevelPayment,
+  RevelPaymentCreate,
+  RevelProduct,
+  revelUri,
+} from './revel.types';
+
+/**
+ * Knobs of the HTTP layer that configuration does not expose (backoff, concurrency, page size).
+ * Production uses the defaults; tests shrink the delays so a retry costs milliseconds.
+ */
+export interface RevelHttpTuning extends Partial<Omit<ResilienceOptions, 'upstream'>> {
+  /** Objects asked for per list page; Revel caps it (1000 is known to be accepted). */
+  pageSize?: number;
+}
+
+export const REVEL_HTTP_TUNING = Symbol('REVEL_HTTP_TUNING');
+
+const DEFAULT_PAGE_SIZE = 1000;
+/** A list longer than this many pages means the server's paging is broken, not a big catalogue. */
+const MAX_PAGES = 500;
+
+type Guard<T> = (value: unknown) => value is T;
+type Query = Record<string, string | number>;
+
+function isRecord(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function isResource(
+  value: unknown,
+): value is Record<string, unknown> & { id: number; resource_uri: string } {
+  return isRecord(value) && Number.isInteger(value.id) && typeof value.resource_uri === 'string';
+}
+
+/** Old orders may lack a uuid; they still count as orders (never as "nothing there"). */
+const isOrder = (value: unknown): value is RevelOrder =>
+  isResource(value) &&
+  (value.uuid === undefined || value.uuid === null || typeof value.uuid === 'string');
+const isChild = <T>(value: unknown): value is T => isResource(value);
+const isProduct = (value: unknown): value is RevelProduct =>
+  isResource(value) && typeof value.name === 'string';
+
+function badResponse(where: string, status: number | undefined, why: string): UpstreamError {
+  // A body we cannot read will not read better on a retry, so this is permanent.
+  return new UpstreamError(
+    'revel',
+    `revel ${where} answered an unusable body: ${why}`,
+    status,
+    false,
+    undefined,
+    'BAD_RESPONSE',
+  );
+}
+
+/**
+ * The only class that talks HTTP to Revel. Every call goes through ResilientHttp (timeouts,
+ * retries, rate limit) and leaves as a typed value or an UpstreamError, never as "empty".
+ */
+@Injectable()
+export class RevelClient {
+  private readonly http: ResilientHttp;
+  private readonly pageSize: number;
+
+  constructor(
+    httpService: HttpService,
+    @Inject(revelConfig.KEY) config: ConfigType<typeof revelConfig>,
+    @Optional() @Inject(REVEL_HTTP_TUNING) tuning: RevelHttpTuning = {},
+  ) {
+    const axios = httpService.axiosRef;
+    const authentication = `${config.apiKey}:${config.apiSecret}`;
+    // This axios instance belongs to RevelModule alone, so the credentials cannot leak to another upstream.
+    axios.interceptors.request.use((request) => {
+      request.headers.set('API-AUTHENTICATION', authentication);
+      const correlationId = currentCorrelationId();
+      if (correlationId) request.headers.set('X-Correlation-Id', correlationId);
+      return request;
+    });
+    const { pageSize, ...resilience } = tuning;
+    this.pageSize = pageSize ?? DEFAULT_PAGE_SIZE;
+    this.http = new ResilientHttp(axios, {
+      upstream: 'revel',
+      timeoutMs: config.timeoutMs,
+      maxAttempts: config.maxAttempts,
+      ratePerSecond: config.ratePerSecond,
+      baseDelayMs: 250,
+      maxDelayMs: 8000,
+      maxConcurrent: 4,
+      ...resilience,
+    });
+  }
+
+  /** Requests sent so far, retries included. */
+  get requestsSent(): number {
+    return this.http.sent;
+  }
+
+  /**
+   * Orders of one establishment carrying `localId`. A lookup that fails throws: treating an
+   * error as "not found" is how the old connector created duplicates.
+   */
+  findOrdersByLocalId(establishmentId: number, localId: string): Promise<RevelOrder[]> {
+    return this.listAll(
+      '/resources/Order/',
+      { establishment: establishmentId, local_id: localId },
+      isOrder,
+    );
+  }
+
+  getOrder(id: number): Promise<RevelOrder> {
+    return this.send(
+      { method: 'GET', url: revelUri.order(id), params: { format: 'json' } },
+      true,
+      isOrder,
+    );
+  }
+
+  /** Not retried on an unknown outcome: the caller looks the order up before creating again. */
+  createOrder(body: RevelOrderCreate): Promise<RevelOrder> {
+    return this.send({ method: 'POST', url: '/resources/Order/', data: body }, false, isOrder);
+  }
+
+  updateOrder(id: number, patch: RevelOrderPatch): Promise<RevelOrder> {
+    return this.send({ method: 'PATCH', url: revelUri.order(id), data: patch }, true, isOrder);
+  }
+
+  createOrderItem(body: RevelOrderItemCreate): Promise<RevelOrderItem> {
+    return this.send(
+      { method: 'POST', url: '/resources/OrderItem/', data: body },
+      false,
+      isChild<RevelOrderItem>,
+    );
+  }
+
+  listOrderItems(orderId: number): Promise<RevelOrderItem[]> {
+    return this.listAll('/resources/OrderItem/', { order: orderId }, isChild<RevelOrderItem>);
+  }
+
+  createPayment(body: RevelPaymentCreate): Promise<RevelPayment> {
+    return this.send(
+      { method: 'POST', url: '/resources/Payment/', data: body },
+      false,
+      isChild<RevelPayment>,
+    );
+  }
+
+  listPayments(orderId: number): Promise<RevelPayment[]> {
+    return this.listAll('/resources/Payment/', { order: orderId }, isChild<RevelPayment>);
+  }
+
+  createOrderHistory(body: RevelOrderHistoryCreate): Promise<RevelOrderHistory> {
+    return this.send(
+      { method: 'POST', url: '/resources/OrderHistory/', data: body },
+      false,
+      isChild<RevelOrderHistory>,
+    );
+  }
+
+  listOrderHistory(orderId: number): Promise<RevelOrderHistory[]> {
+    return this.listAll('/resources/OrderHistory/', { order: orderId }, isChild<RevelOrderHistory>);
+  }
+
+  /** The whole catalogue of one establishment, every page, each product once. */
+  async listProducts(establishmentId: number): Promise<RevelProduct[]> {
+    const products = await this.listAll(
+      '/resources/Product/',
+      { establishment: establishmentId },
+      isProduct,
+    );
+    // Offset paging over a list that changes between pages can repeat a product.
+    const byId = new Map<number, RevelProduct>();
+    for (const product of products) if (!byId.has(product.id)) byId.set(product.id, product);
+    return [...byId.values()];
+  }
+
+  /**
+   * Walks a list page by page. The next offset is computed from what the server actually returned
+   * (it may cap `limit`), and `meta.next` says whether there is more.
+   */
+  private async listAll<T>(path: string, filter: Query, guard: Guard<T>): Promise<T[]> {
+    const objects: T[] = [];
+    let offset = 0;
+    for (let page = 0; page < MAX_PAGES; page += 1) {
+      const params = { ...filter, format: 'json', limit: this.pageSize, offset };
+      const list = await this.send(
+        { method: 'GET', url: path, params },
+        true,
+        (value): value is RevelList<T> =>
+          isRecord(value) && isRecord(value.meta) && Array.isArray(value.objects),
+      );
+      const where = `GET ${path}`;
+      if (!list.objects.every((object) => guard(object))) {
+        throw badResponse(
+          where,
+          200,
+          'a listed object lacks id/resource_uri or has the wrong shape',
+        );
+      }
+      objects.push(...list.objects);
+      const next = list.meta.next;
+      if (next === null || next === undefined || next === '' || list.objects.length === 0)
+        return objects;
+      offset =
+        (typeof list.meta.offset === 'number' ? list.meta.offset : offset) + list.objects.length;
+    }
+    throw badResponse(`GET ${path}`, 200, `more than ${MAX_PAGES} pages`);
+  }
+
+  private async send<T>(
+    config: AxiosRequestConfig,
+    idempotent: boolean,
+    guard: Guard<T>,
+  ): Promise<T> {
+    const response = await this.http.request<unknown>(
+      { responseType: 'json', ...config },
+      { idempotent },
+    );
+    if (!guard(response.data)) {
+      const what = typeof response.data === 'string' ? 'not JSON' : 'unexpected JSON shape';
+      throw badResponse(`${config.method ?? 'GET'} ${config.url ?? ''}`, response.status, what);
+    }
+    return response.data;
+  }
+}

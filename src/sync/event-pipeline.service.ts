@@ -1,0 +1,281 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { Clock } from '../common/clock';
+import { currentCorrelationId } from '../common/correlation/correlation-id';
+import { UpstreamError } from '../common/upstream.error';
+import { revelConfig, syncConfig } from '../config/configuration';
+import { LedgerState, ORDER_EXISTS_STATES, SyncEventRow } from '../database/database.types';
+import { LedgerRepository, Outcome } from '../database/ledger.repository';
+import { MailerService } from '../notifications/mailer.service';
+import { OrderDraft, OrderWriteProgress } from '../revel/order-draft';
+import { RevelOrderWriter } from '../revel/order-writer.service';
+import { RevelProductCatalog } from '../revel/product-catalog';
+import { TripleSeatClient } from '../tripleseat/tripleseat.client';
+import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
+import { evaluateEligibility } from './eligibility';
+import { centsToDecimalString } from './money';
+import { buildOrderDraft, contentHash, extractLineItems } from './order.mapper';
+import { ReasonCode } from './reason-codes';
+
+/** Raised when a worker finds that its lease is gone: someone else owns the event now. */
+export class LeaseLostError extends Error {
+  override readonly name = 'LeaseLostError';
+}
+
+/** The summary of a draft kept in the ledger and returned by the API. */
+export function summarizeDraft(draft: OrderDraft) {
+  return {
+    establishmentId: draft.establishmentId,
+    localId: draft.localId,
+    lines: draft.lines.map((l) => ({
+      name: l.productName,
+      sourceName: l.sourceName,
+      productId: l.productId,
+      quantity: l.quantity,
+      unitPrice: centsToDecimalString(l.unitPriceCents),
+      lineTotal: centsToDecimalString(l.lineTotalCents),
+      match: l.match,
+    })),
+    unmatched: draft.unmatched,
+    subtotal: centsToDecimalString(draft.subtotalCents),
+    discount: centsToDecimalString(draft.discountCents),
+    surcharge: centsToDecimalString(draft.surchargeCents),
+    finalTotal: centsToDecimalString(draft.finalTotalCents),
+  };
+}
+
+/**
+ * The pipeline for one claimed ledger row: fetch → eligibility and time gate → items → order
+ * draft → resumable Revel write. It never throws: every path ends in a ledger outcome, so the
+ * caller (worker, manual sync, reconciliation) only reports.
+ */
+@Injectable()
+export class EventPipelineService {
+  private readonly logger = new Logger(EventPipelineService.name);
+
+  constructor(
+    @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
+    @Inject(revelConfig.KEY) private readonly revel: ConfigType<typeof revelConfig>,
+    private readonly ledger: LedgerRepository,
+    private readonly tripleseat: TripleSeatClient,
+    private readonly catalog: RevelProductCatalog,
+    private readonly writer: RevelOrderWriter,
+    private readonly mailer: MailerService,
+    private readonly clock: Clock,
+  ) {}
+
+  get leaseMs(): number {
+    return this.config.leaseSeconds * 1000;
+  }
+
+  /** Processes a row claimed by `owner`; returns the state it settled in. */
+  async process(row: SyncEventRow, owner: string): Promise<LedgerState | undefined> {
+    const eventId = row.event_id;
+    const cid = currentCorrelationId();
+    const settle = async (outcome: Outcome): Promise<LedgerState | undefined> => {
+      const ok = await this.ledger.settle(eventId, owner, outcome, cid);
+      if (!ok) {
+        this.logger.warn({ eventId }, 'lease lost before the outcome was recorded; another worker owns it');
+        return undefined;
+      }
+      const log = { eventId, state: outcome.state, reason: outcome.reason, revelOrderId: outcome.revelOrderId };
+      if (outcome.state === 'FAILED') this.logger.error(log, `event ${outcome.state}: ${outcome.detail ?? ''}`);
+      else this.logger.log(log, `event ${outcome.state} (${outcome.reason})`);
+      return outcome.state;
+    };
+
+    try {
+      const event = await this.tripleseat.getEvent(eventId);
+      const sourceUpdatedAt = event.updated_at ?? null;
+      const now = this.clock.now();
+      const verdict = evaluateEligibility(event, {
+        locations: this.config.locations,
+        eligibleStatuses: this.config.eligibleStatuses,
+        allowedLocations: this.config.allowedLocations,
+        now,
+      });
+      if (verdict.outcome === 'skip') {
+        return await settle({ state: 'SKIPPED', reason: verdict.reason, detail: verdict.detail, sourceUpdatedAt, attempts: 0 });
+      }
+      const where = {
+        establishmentId: verdict.location.revelEstablishmentId,
+        locationKey: verdict.location.key,
+        eventDate: verdict.eventDate,
+        sourceUpdatedAt,
+      };
+      if (verdict.outcome === 'hold') {
+        return await settle({
+          state: 'HELD',
+          reason: verdict.reason,
+          detail: `held until ${verdict.dueAt.toISOString()} (${verdict.eventDate} in ${verdict.location.timezone})`,
+          nextAttemptAt: verdict.dueAt.getTime(),
+          attempts: 0,
+          ...where,
+        });
+      }
+
+      const booking = await this.bookingIfNeeded(event);
+      const products = await this.catalog.products(verdict.location.revelEstablishmentId);
+      const draft = buildOrderDraft({
+        event,
+        booking,
+        location: verdict.location,
+        products,
+        threshold: this.config.fuzzyThreshold,
+        localIdTemplate: this.revel.localIdTemplate,
+        now,
+      });
+      const summary = summarizeDraft(draft);
+      const hash = contentHash(draft);
+      if (draft.lines.length === 0) {
+        const names = draft.unmatched.map((u) => u.name).join(', ') || 'no line items';
+        const state = await settle({
+          state: 'SKIPPED',
+          reason: ReasonCode.NO_ITEMS_MATCHED,
+          detail: `no item resolved to a Revel product: ${names}`,
+          orderSummary: summary,
+          attempts: 0,
+          ...where,
+        });
+        if (state) await this.notifyFailure(event, eventId, ReasonCode.NO_ITEMS_MATCHED, `unmatched: ${names}`, row.attempts, verdict.location.name);
+        return state;
+      }
+      if (this.config.dryRun) {
+        this.logger.log({ eventId, order: summary }, 'DRY_RUN: order computed, nothing written');
+        return await settle({
+          state: 'DRY_RUN',
+          reason: ReasonCode.DRY_RUN,
+          detail: `would write ${draft.lines.length} items, total ${summary.finalTotal}`,
+          orderSummary: summary,
+          contentHash: hash,
+          attempts: 0,
+          ...where,
+        });
+      }
+
+      const progress = parseProgress(row.progress);
+      const outcome = await this.writer.write(draft, progress, async (p) => {
+        const ok = await this.ledger.saveProgress(eventId, owner, p, this.leaseMs, p.orderId ? String(p.orderId) : undefined);
+        if (!ok) throw new LeaseLostError(`lease on event ${eventId} lost during the Revel write`);
+      });
+      if (outcome.kind === 'already-exists') {
+        return await settle({
+          state: 'ALREADY_EXISTS',
+          reason: ReasonCode.ALREADY_EXISTS,
+          detail: `Revel order ${outcome.orderId} already has local_id "${outcome.localId}"`,
+          revelOrderId: String(outcome.orderId),
+          orderSummary: summary,
+          contentHash: hash,
+          ...where,
+        });
+      }
+      const state = await settle({
+        state: 'INJECTED',
+        reason: ReasonCode.INJECTED,
+        detail: outcome.resumed ? 'completed a partially written order' : undefined,
+        revelOrderId: String(outcome.orderId),
+        orderSummary: summary,
+        contentHash: hash,
+        ...where,
+      });
+      if (state) {
+        await this.mailer.orderInjected({
+          eventId,
+          eventName: event.name ?? undefined,
+          eventDate: verdict.eventDate,
+          locationName: verdict.location.name,
+          establishmentId: String(verdict.location.revelEstablishmentId),
+          revelOrderId: String(outcome.orderId),
+          items: summary.lines.map((l) => ({ name: l.name, quantity: l.quantity, unitPrice: l.unitPrice })),
+          unmatched: draft.unmatched.map((u) => ({ name: u.name, quantity: u.quantity })),
+          subtotal: summary.subtotal,
+          discount: summary.discount,
+          surcharge: summary.surcharge,
+          finalTotal: summary.finalTotal,
+          correlationId: cid,
+        });
+      }
+      return state;
+    } catch (error) {
+      return this.settleFailure(row, error, settle);
+    }
+  }
+
+  private async settleFailure(
+    row: SyncEventRow,
+    error: unknown,
+    settle: (o: Outcome) => Promise<LedgerState | undefined>,
+  ): Promise<LedgerState | undefined> {
+    const eventId = row.event_id;
+    if (error instanceof LeaseLostError) {
+      this.logger.warn({ eventId }, error.message);
+      return undefined;
+    }
+    if (error instanceof UpstreamError && error.upstream === 'tripleseat' && error.status === 404) {
+      return settle({ state: 'SKIPPED', reason: ReasonCode.EVENT_NOT_FOUND, detail: error.message, attempts: 0 });
+    }
+    const attempts = row.attempts + 1;
+    const detail = error instanceof Error ? error.message : String(error);
+    // Unknown errors are bugs or surprises; retrying them is safe (every step is idempotent).
+    const retryable = error instanceof UpstreamError ? error.retryable : true;
+    if (retryable && attempts < this.config.maxAttempts) {
+      const delay = this.backoff(attempts, error instanceof UpstreamError ? error.retryAfterMs : undefined);
+      const nextAttemptAt = this.clock.now().getTime() + delay;
+      this.logger.warn({ eventId, attempts, retryInMs: delay, err: detail }, 'event failed; will retry');
+      return settle({ state: 'PENDING', reason: ReasonCode.UPSTREAM_RETRYABLE, detail, attempts, nextAttemptAt });
+    }
+    const reason = retryable ? ReasonCode.RETRIES_EXHAUSTED : ReasonCode.UPSTREAM_PERMANENT;
+    const state = await settle({ state: 'FAILED', reason, detail, attempts });
+    if (state) await this.notifyFailure(undefined, eventId, reason, detail, attempts);
+    return state;
+  }
+
+  /** Exponential backoff with full jitter, capped; never shorter than what the upstream asked. */
+  backoff(attempt: number, retryAfterMs?: number): number {
+    const cap = Math.min(this.config.retryMaxDelayMs, this.config.retryBaseDelayMs * 2 ** (attempt - 1));
+    const jittered = cap / 2 + Math.random() * (cap / 2);
+    return Math.max(Math.round(jittered), retryAfterMs ?? 0);
+  }
+
+  private async bookingIfNeeded(event: TripleSeatEvent): Promise<TripleSeatBooking | undefined> {
+    const hasItems = extractLineItems(event).length > 0;
+    if (hasItems || event.booking_id === undefined || event.booking_id === null || event.booking_id === '') {
+      return undefined;
+    }
+    return this.tripleseat.getBooking(String(event.booking_id));
+  }
+
+  private async notifyFailure(
+    event: TripleSeatEvent | undefined,
+    eventId: string,
+    reason: string,
+    detail: string,
+    attempts: number,
+    locationName?: string,
+  ): Promise<void> {
+    await this.mailer.eventFailed({
+      eventId,
+      eventName: event?.name ?? undefined,
+      eventDate: event?.event_date ?? undefined,
+      locationName,
+      reason,
+      detail,
+      attempts,
+      correlationId: currentCorrelationId(),
+    });
+  }
+
+  isSettledWithOrder(state: LedgerState): boolean {
+    return ORDER_EXISTS_STATES.includes(state);
+  }
+}
+
+function parseProgress(text: string | null): OrderWriteProgress {
+  if (!text) return {};
+  try {
+    const value: unknown = JSON.parse(text);
+    return typeof value === 'object' && value !== null ? (value as OrderWriteProgress) : {};
+  } catch {
+    return {};
+  }
+}

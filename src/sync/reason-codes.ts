@@ -1,0 +1,54 @@
+/**
+ * Stable, machine-readable outcome codes. The ledger stores them, the API returns them and the logs
+ * print them, so a code means the same thing everywhere. Never rename one: monitors and operators
+ * match on the text. Add new codes at the end of a group.
+ */
+export const ReasonCode = {
+  /** Accepted and waiting in the ledger for the worker to process. */
+  QUEUED: 'QUEUED',
+  /** Webhook trigger type that never leads to an order (e.g. DELETE_EVENT); acknowledged and ignored. */
+  TRIGGER_NOT_ACTIONABLE: 'TRIGGER_NOT_ACTIONABLE',
+  /** The same webhook delivery (same event and updated_at) was already accepted. */
+  DUPLICATE_DELIVERY: 'DUPLICATE_DELIVERY',
+  /** The event's status is not in ELIGIBLE_STATUSES. */
+  STATUS_NOT_ELIGIBLE: 'STATUS_NOT_ELIGIBLE',
+  /** Neither the event's location_id nor its site_id is in the location map. */
+  LOCATION_NOT_MAPPED: 'LOCATION_NOT_MAPPED',
+  /** The location is mapped but excluded by ALLOWED_LOCATIONS. */
+  LOCATION_NOT_ALLOWED: 'LOCATION_NOT_ALLOWED',
+  /** The event day has not started yet in the site's time zone; held until it does. */
+  TOO_EARLY: 'TOO_EARLY',
+  /** The event day is over in the site's time zone; too late to send food to the kitchen. */
+  EVENT_DAY_PASSED: 'EVENT_DAY_PASSED',
+  /** The event date is missing, unparseable or impossible (e.g. 02/30/2025). */
+  INVALID_DATE: 'INVALID_DATE',
+  /** No line item resolved to a Revel product; nothing was written. */
+  NO_ITEMS_MATCHED: 'NO_ITEMS_MATCHED',
+  /** Revel already holds an order for this event that we did not write (old connector or manual). */
+  ALREADY_EXISTS: 'ALREADY_EXISTS',
+  /** The Revel order was written (or a partial one completed). */
+  INJECTED: 'INJECTED',
+  /** DRY_RUN is on: the order was computed and logged, nothing was written to Revel. */
+  DRY_RUN: 'DRY_RUN',
+  /** ENABLE_CONNECTOR=false (kill switch): the event was recorded, nothing was written. */
+  CONNECTOR_DISABLED: 'CONNECTOR_DISABLED',
+  /** TripleSeat answered that the event does not exist (404). */
+  EVENT_NOT_FOUND: 'EVENT_NOT_FOUND',
+  /** An upstream failed in a way worth retrying (timeout, 429, 5xx); will be retried with backoff. */
+  UPSTREAM_RETRYABLE: 'UPSTREAM_RETRYABLE',
+  /** An upstream rejected the request in a way a retry cannot fix (4xx other than 408/429). */
+  UPSTREAM_PERMANENT: 'UPSTREAM_PERMANENT',
+  /** A retryable failure kept failing until the attempt budget ran out; needs an operator. */
+  RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
+  /** The event payload is malformed (e.g. no id) and cannot be processed. */
+  INVALID_EVENT: 'INVALID_EVENT',
+} as const;
+
+export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
+
+const CODES: ReadonlySet<string> = new Set(Object.values(ReasonCode));
+
+/** Narrows text read back from the ledger or a query string to a known code. */
+export function isReasonCode(value: unknown): value is ReasonCode {
+  return typeof value === 'string' && CODES.has(value);
+}

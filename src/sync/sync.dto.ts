@@ -1,0 +1,29 @@
+import { Type } from 'class-transformer';
+import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+
+export class SyncQueryDto {
+  @IsOptional()
+  @Matches(/^[1-9]\d{0,18}$/, { message: 'event_id must be a TripleSeat event id (digits)' })
+  event_id?: string;
+
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'hours_back must be a whole number of hours' })
+  @Min(1, { message: 'hours_back must be between 1 and 720' })
+  @Max(720, { message: 'hours_back must be between 1 and 720' })
+  hours_back?: number;
+}
+
+export class EventIdParamDto {
+  @Matches(/^[1-9]\d{0,18}$/, { message: 'id must be a TripleSeat event id (digits)' })
+  id!: string;
+}
+
+export class RunsQueryDto {
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1, { message: 'limit must be between 1 and 200' })
+  @Max(200, { message: 'limit must be between 1 and 200' })
+  limit?: number;
+}
