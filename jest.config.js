@@ -2,7 +2,9 @@
  * time-zone behaviour is always tested explicitly, never by accident of the host. */
 process.env.TZ = 'UTC';
 
-const transform = { '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json', isolatedModules: true }] };
+const transform = {
+  '^.+\\.ts$': ['ts-jest', { tsconfig: 'tsconfig.json' }],
+};
 
 module.exports = {
   projects: [

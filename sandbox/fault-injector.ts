@@ -20,7 +20,12 @@ export interface FaultSpec {
    * Deterministic faults: the next `count` matching requests fail this way, then the rule is
    * spent. `after` lets that many matching requests through first (e.g. fail the 3rd call).
    */
-  next?: { count: number; kind: 'status' | 'hang' | 'drop' | 'rate-limit'; status?: number; after?: number };
+  next?: {
+    count: number;
+    kind: 'status' | 'hang' | 'drop' | 'rate-limit';
+    status?: number;
+    after?: number;
+  };
 }
 
 export interface FaultRule extends FaultSpec {
@@ -86,7 +91,9 @@ export class FaultInjector {
   private matches(rule: FaultRule, req: Request): boolean {
     if (rule.method && rule.method.toUpperCase() !== req.method) return false;
     if (rule.path === undefined) return true;
-    return typeof rule.path === 'string' ? req.path.startsWith(rule.path) : rule.path.test(req.path);
+    return typeof rule.path === 'string'
+      ? req.path.startsWith(rule.path)
+      : rule.path.test(req.path);
   }
 
   private async apply(req: Request, res: Response, next: NextFunction): Promise<void> {
@@ -128,7 +135,11 @@ export class FaultInjector {
     return undefined;
   }
 
-  private inflict(kind: 'status' | 'hang' | 'drop' | 'rate-limit', rule: FaultRule, res: Response): void {
+  private inflict(
+    kind: 'status' | 'hang' | 'drop' | 'rate-limit',
+    rule: FaultRule,
+    res: Response,
+  ): void {
     switch (kind) {
       case 'drop':
         this.stats.dropped += 1;

@@ -87,7 +87,7 @@ export function fixtureProducts(): SandboxProduct[] {
     { id: 590, name: 'MAPLE BAR', price: 2.5, cost: 0.7 },
     { id: 592, name: 'FUDGY WUDGY', price: 2.75, cost: 0.8 },
     { id: 594, name: 'HEY BLONDIE', price: 2.75, cost: 0.8 },
-    { id: 701, name: 'O G', price: 1.75, cost: 0.45, active: false },
+    { id: 701, name: 'O G', price: 1.75, cost: 0.45 },
     { id: 702, name: 'MAPLE BARS', price: 12.0, cost: 3.5 },
   ];
 }

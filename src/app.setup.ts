@@ -18,7 +18,8 @@ export function configureApp(app: INestApplication): void {
   expressApp.use(
     new ClsMiddleware({
       generateId: true,
-      idGenerator: (req: express.Request) => correlationIdFor(req.headers[CORRELATION_HEADER], req.path),
+      idGenerator: (req: express.Request) =>
+        correlationIdFor(req.headers[CORRELATION_HEADER], req.path),
       setup: (cls, _req, res: express.Response) => {
         res.setHeader('X-Correlation-Id', cls.getId());
       },

@@ -24,7 +24,9 @@ bootstrap().catch((error: unknown) => {
   if (error instanceof ConfigValidationError) {
     process.stderr.write(`${error.message}\n`);
   } else {
-    process.stderr.write(`start-up failed: ${error instanceof Error ? error.message : String(error)}\n`);
+    process.stderr.write(
+      `start-up failed: ${error instanceof Error ? error.message : String(error)}\n`,
+    );
   }
   process.exit(1);
 });

@@ -4,7 +4,11 @@ import { SyncWorker } from '../src/sync/sync.worker';
 import { LedgerRepository } from '../src/database/ledger.repository';
 import { Harness, SECRETS, startHarness } from './support/harness';
 
-const webhookBody = (id: number | string, trigger = 'STATUS_CHANGE_EVENT', extra: Record<string, unknown> = {}) => ({
+const webhookBody = (
+  id: number | string,
+  trigger = 'STATUS_CHANGE_EVENT',
+  extra: Record<string, unknown> = {},
+) => ({
   webhook_trigger_type: trigger,
   event: { id, status: 'CLOSED', site_id: 15691, updated_at: '12/28/2025 12:56 PM', ...extra },
 });
@@ -28,7 +32,9 @@ describe('Sync pipeline (e2e, SQLite, sandboxes over HTTP)', () => {
         { name: 'Fudgy Wudgie', quantity: '6', price: 3.25 },
         { name: 'Unicorn Sprinkles Deluxe', quantity: 2, price: '9.99' },
       ],
-      documents: [{ type: 'billing_invoice', subtotal: '48.30', grand_total: '45.00', total: '45.00' }],
+      documents: [
+        { type: 'billing_invoice', subtotal: '48.30', grand_total: '45.00', total: '45.00' },
+      ],
     });
     const res = await h.webhook(webhookBody(event.id));
     expect(res.status).toBe(200);
@@ -107,7 +113,11 @@ describe('Sync pipeline (e2e, SQLite, sandboxes over HTTP)', () => {
     ['yesterday', { event_date: 'YESTERDAY' }, 'EVENT_DAY_PASSED'],
     ['a TENTATIVE status', { status: 'tentative' }, 'STATUS_NOT_ELIGIBLE'],
     ['an unmapped location', { location_id: 99999, site_id: 99999 }, 'LOCATION_NOT_MAPPED'],
-    ['no item that matches a product', { items: [{ name: 'Kale Smoothie', quantity: 3 }] }, 'NO_ITEMS_MATCHED'],
+    [
+      'no item that matches a product',
+      { items: [{ name: 'Kale Smoothie', quantity: 3 }] },
+      'NO_ITEMS_MATCHED',
+    ],
   ])('should skip an event with %s and write nothing', async (_label, overrides, reason) => {
     const id = 61000100 + Math.floor(Math.random() * 100000);
     const patch = { ...overrides } as Record<string, unknown>;
@@ -115,14 +125,24 @@ describe('Sync pipeline (e2e, SQLite, sandboxes over HTTP)', () => {
     h.seedEvent({ id, ...patch });
     const res = await h.api().post(`/api/sync/tripleseat?event_id=${id}`).expect(200);
     expect(res.body.events[0]).toMatchObject({ eventId: String(id), status: 'SKIPPED', reason });
-    expect(res.body.summary).toEqual({ queried: 1, injected: 0, alreadySynced: 0, skipped: 1, failed: 0 });
+    expect(res.body.summary).toEqual({
+      queried: 1,
+      injected: 0,
+      alreadySynced: 0,
+      skipped: 1,
+      failed: 0,
+    });
     expect(h.revel.ordersByLocalId(`Triple Seat_${id}`)).toHaveLength(0);
   });
 
   it('should complete a partial order when Revel fails on the third write step, without duplicating it', async () => {
     const event = h.seedEvent({ id: 61000004 });
     // Steps: lookup(s), order, item 1, item 2 … fail the second item POST until retries run out.
-    h.revel.faults.add({ method: 'POST', path: '/resources/OrderItem/', next: { count: 3, kind: 'status', status: 503, after: 1 } });
+    h.revel.faults.add({
+      method: 'POST',
+      path: '/resources/OrderItem/',
+      next: { count: 3, kind: 'status', status: 503, after: 1 },
+    });
     const first = await h.api().post(`/api/sync/tripleseat?event_id=${event.id}`).expect(200);
     expect(first.body.events[0].status).toBe('PENDING');
     expect(first.body.events[0].reason).toBe('UPSTREAM_RETRYABLE');
@@ -145,7 +165,10 @@ describe('Sync pipeline (e2e, SQLite, sandboxes over HTTP)', () => {
     const event = h.seedEvent({ id: 61000005 });
     h.revel.seedOrder({ establishmentId: 4, localId: 'Triple Seat 61000005' });
     const res = await h.api().post(`/api/sync/tripleseat?event_id=${event.id}`).expect(200);
-    expect(res.body.events[0]).toMatchObject({ status: 'ALREADY_EXISTS', reason: 'ALREADY_EXISTS' });
+    expect(res.body.events[0]).toMatchObject({
+      status: 'ALREADY_EXISTS',
+      reason: 'ALREADY_EXISTS',
+    });
     expect(res.body.summary.alreadySynced).toBe(1);
     expect(h.revel.orders().filter((o) => String(o.local_id).includes('61000005'))).toHaveLength(1);
   });
@@ -185,22 +208,41 @@ describe('Sync pipeline (e2e, SQLite, sandboxes over HTTP)', () => {
       expect(forged.status).toBe(401);
       const missing = await h.webhook(webhookBody(62000001), { signature: null });
       expect(missing.status).toBe(401);
-      const stale = await h.webhook(webhookBody(62000001), { timestamp: Math.floor(Date.now() / 1000) - 3600 });
+      const stale = await h.webhook(webhookBody(62000001), {
+        timestamp: Math.floor(Date.now() / 1000) - 3600,
+      });
       expect(stale.status).toBe(401);
-      const notJson = await h.webhook(null, { rawBody: '{"webhook_trigger_type": "UPDATE_EVENT", ' });
+      const notJson = await h.webhook(null, {
+        rawBody: '{"webhook_trigger_type": "UPDATE_EVENT", ',
+      });
       expect(notJson.status).toBe(400);
-      const noId = await h.webhook({ webhook_trigger_type: 'UPDATE_EVENT', event: { status: 'CLOSED' } });
+      const noId = await h.webhook({
+        webhook_trigger_type: 'UPDATE_EVENT',
+        event: { status: 'CLOSED' },
+      });
       expect(noId.status).toBe(400);
       expect(JSON.stringify(noId.body)).toContain('event.id');
-      const big = await h.webhook(null, { rawBody: JSON.stringify({ webhook_trigger_type: 'UPDATE_EVENT', pad: 'x'.repeat(1_100_000) }) });
+      const big = await h.webhook(null, {
+        rawBody: JSON.stringify({
+          webhook_trigger_type: 'UPDATE_EVENT',
+          pad: 'x'.repeat(1_100_000),
+        }),
+      });
       expect(big.status).toBe(413);
       expect(big.headers['x-correlation-id']).toBeTruthy();
       expect(await ledgerSnapshot()).toEqual(before);
     });
 
     it('should acknowledge a non-actionable trigger and a duplicate delivery without queueing twice', async () => {
-      const ignored = await h.webhook({ webhook_trigger_type: 'DELETE_EVENT', event: { id: 62000002 } });
-      expect(ignored.body).toMatchObject({ ok: true, reason: 'TRIGGER_NOT_ACTIONABLE', trigger: 'DELETE_EVENT' });
+      const ignored = await h.webhook({
+        webhook_trigger_type: 'DELETE_EVENT',
+        event: { id: 62000002 },
+      });
+      expect(ignored.body).toMatchObject({
+        ok: true,
+        reason: 'TRIGGER_NOT_ACTIONABLE',
+        trigger: 'DELETE_EVENT',
+      });
       h.seedEvent({ id: 62000003 });
       const raw = JSON.stringify(webhookBody(62000003));
       const first = await h.webhook(null, { rawBody: raw });
@@ -215,7 +257,11 @@ describe('Sync pipeline (e2e, SQLite, sandboxes over HTTP)', () => {
         webhook_trigger_type: 'CREATE_BOOKING',
         booking: { id: 52511006, event_id: 62000004, updated_at: '12/28/2025 12:56 PM' },
       });
-      expect(res.body).toMatchObject({ reason: 'QUEUED', eventId: '62000004', trigger: 'CREATE_BOOKING' });
+      expect(res.body).toMatchObject({
+        reason: 'QUEUED',
+        eventId: '62000004',
+        trigger: 'CREATE_BOOKING',
+      });
       await h.waitForState('62000004', ['INJECTED']);
     });
 

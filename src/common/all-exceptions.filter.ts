@@ -1,4 +1,11 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import {
+  ArgumentsHost,
+  Catch,
+  ExceptionFilter,
+  HttpException,
+  HttpStatus,
+  Logger,
+} from '@nestjs/common';
 import type { Response } from 'express';
 import { currentCorrelationId } from './correlation/correlation-id';
 
@@ -27,7 +34,7 @@ export class AllExceptionsFilter implements ExceptionFilter {
     if (exception instanceof HttpException) {
       status = exception.getStatus();
       const response = exception.getResponse();
-      body = typeof response === 'string' ? { message: response } : { ...(response as object) };
+      body = typeof response === 'string' ? { message: response } : { ...response };
     } else if (isHttpish(exception)) {
       status = exception.status ?? exception.statusCode ?? 500;
       body = {
@@ -39,7 +46,12 @@ export class AllExceptionsFilter implements ExceptionFilter {
     }
     if (status >= 500) {
       this.logger.error(
-        { err: exception instanceof Error ? { message: exception.message, stack: exception.stack } : exception },
+        {
+          err:
+            exception instanceof Error
+              ? { message: exception.message, stack: exception.stack }
+              : exception,
+        },
         'request failed',
       );
     }

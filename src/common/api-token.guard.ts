@@ -1,5 +1,11 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
-import { CanActivate, ExecutionContext, Inject, Injectable, UnauthorizedException } from '@nestjs/common';
+import {
+  CanActivate,
+  ExecutionContext,
+  Inject,
+  Injectable,
+  UnauthorizedException,
+} from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { Request } from 'express';
 import { syncConfig } from '../config/configuration';
@@ -20,7 +26,10 @@ export class ApiTokenGuard implements CanActivate {
     const match = /^Bearer\s+(.+)$/i.exec(header);
     // Comparing fixed-length digests keeps the time independent of where the strings differ.
     if (!match || !timingSafeEqual(digest(match[1].trim()), this.expected)) {
-      throw new UnauthorizedException({ error: 'Unauthorized', message: 'A valid bearer token is required' });
+      throw new UnauthorizedException({
+        error: 'Unauthorized',
+        message: 'A valid bearer token is required',
+      });
     }
     return true;
   }

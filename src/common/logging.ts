@@ -22,7 +22,8 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
   const options = {
     level,
     redact: { paths: REDACTED_PATHS, censor: '[redacted]' },
-    genReqId: (req: IncomingMessage) => currentCorrelationId() ?? String(req.headers['x-correlation-id'] ?? ''),
+    genReqId: (req: IncomingMessage) =>
+      currentCorrelationId() ?? String(req.headers['x-correlation-id'] ?? ''),
     mixin: () => {
       const correlationId = currentCorrelationId();
       return correlationId ? { correlationId } : {};

@@ -15,7 +15,10 @@ export function validateConfiguration(raw: Record<string, unknown>): Record<stri
     if (!(error instanceof ConfigValidationError)) throw error;
     problems.push(...error.problems);
   }
-  const file = typeof raw.LOCATIONS_FILE === 'string' && raw.LOCATIONS_FILE ? raw.LOCATIONS_FILE : new EnvironmentVariables().LOCATIONS_FILE;
+  const file =
+    typeof raw.LOCATIONS_FILE === 'string' && raw.LOCATIONS_FILE
+      ? raw.LOCATIONS_FILE
+      : new EnvironmentVariables().LOCATIONS_FILE;
   problems.push(...loadLocationsFile(file).problems);
   if (problems.length > 0 || !env) throw new ConfigValidationError(problems);
   return raw;
@@ -91,4 +94,10 @@ export const mailConfig = registerAs('mail', () => {
   return { smtpUrl: e.SMTP_URL, from: e.NOTIFY_EMAIL_FROM, to: e.NOTIFY_EMAIL_TO ?? [] };
 });
 
-export const allConfigNamespaces = [appConfig, tripleseatConfig, revelConfig, syncConfig, mailConfig];
+export const allConfigNamespaces = [
+  appConfig,
+  tripleseatConfig,
+  revelConfig,
+  syncConfig,
+  mailConfig,
+];

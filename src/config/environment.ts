@@ -49,10 +49,14 @@ const URL_OPTIONS = { require_tld: false, require_protocol: true, protocols: ['h
  * forgets one must not start with a guessable value.
  */
 export class EnvironmentVariables {
-  @Transform(toNumber) @IsInt() @Min(0) @Max(65535)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(65535)
   PORT = 3000;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   HOST = '127.0.0.1';
 
   @Matches(/^(sqlite:.+|postgres(ql)?:\/\/.+)$/, {
@@ -73,121 +77,193 @@ export class EnvironmentVariables {
   @IsIn(['oauth2', 'oauth1'])
   TRIPLESEAT_AUTH = 'oauth2';
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   TRIPLESEAT_CLIENT_ID!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   TRIPLESEAT_CLIENT_SECRET!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   TRIPLESEAT_WEBHOOK_SIGNING_KEY!: string;
 
-  @Transform(toNumber) @IsInt() @Min(1) @Max(86400)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(86400)
   WEBHOOK_TOLERANCE_SECONDS = 300;
 
-  @Transform(toNumber) @IsNumber() @Min(0.1) @Max(1000)
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.1)
+  @Max(1000)
   TRIPLESEAT_RATE_LIMIT_PER_SECOND = 10;
 
   // Revel
   @IsUrl(URL_OPTIONS)
   REVEL_API_BASE_URL!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   REVEL_API_KEY!: string;
 
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   REVEL_API_SECRET!: string;
 
-  @Transform(toNumber) @IsInt() @Min(1)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
   REVEL_USER_ID = 1;
 
-  @Transform(toNumber) @IsInt() @Min(1)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
   REVEL_POS_STATION_ID = 4;
 
-  @Transform(toNumber) @IsInt() @Min(1)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
   REVEL_DINING_OPTION_ID = 113;
 
-  @Transform(toNumber) @IsInt() @Min(1)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
   REVEL_DISCOUNT_ID = 3358;
 
-  @Transform(toNumber) @IsInt() @Min(1)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
   REVEL_PAYMENT_TYPE_ID = 236;
 
-  @Transform(toNumber) @IsNumber() @Min(0.1) @Max(1000)
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.1)
+  @Max(1000)
   REVEL_RATE_LIMIT_PER_SECOND = 20;
 
-  @IsString() @Matches(/\{eventId\}/, { message: 'must contain {eventId}' })
+  @IsString()
+  @Matches(/\{eventId\}/, { message: 'must contain {eventId}' })
   REVEL_LOCAL_ID_TEMPLATE = 'Triple Seat_{eventId}';
 
-  @Transform(toNumber) @IsInt() @Min(0) @Max(86400)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
   PRODUCT_CACHE_TTL_SECONDS = 600;
 
   // Both upstreams
-  @Transform(toNumber) @IsInt() @Min(100) @Max(120000)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
   UPSTREAM_TIMEOUT_MS = 10000;
 
-  @Transform(toNumber) @IsInt() @Min(1) @Max(10)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10)
   UPSTREAM_MAX_ATTEMPTS = 4;
 
   // Policy
-  @IsString() @IsNotEmpty()
+  @IsString()
+  @IsNotEmpty()
   LOCATIONS_FILE = './config/locations.json';
 
-  @Transform(toList) @IsString({ each: true }) @IsNotEmpty({ each: true })
+  @Transform(toList)
+  @IsString({ each: true })
+  @IsNotEmpty({ each: true })
   ELIGIBLE_STATUSES: string[] = ['CLOSED'];
 
-  @IsOptional() @Transform(toList) @IsString({ each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsString({ each: true })
   ALLOWED_LOCATIONS?: string[];
 
-  @Transform(toBoolean) @IsBoolean()
+  @Transform(toBoolean)
+  @IsBoolean()
   DRY_RUN = false;
 
-  @Transform(toBoolean) @IsBoolean()
+  @Transform(toBoolean)
+  @IsBoolean()
   ENABLE_CONNECTOR = true;
 
-  @Transform(toNumber) @IsNumber() @Min(0.5) @Max(1)
+  @Transform(toNumber)
+  @IsNumber()
+  @Min(0.5)
+  @Max(1)
   FUZZY_MATCH_THRESHOLD = 0.75;
 
   // Reconciliation and worker
-  @Transform(toBoolean) @IsBoolean()
+  @Transform(toBoolean)
+  @IsBoolean()
   RECONCILE_ENABLED = true;
 
-  @Transform(toNumber) @IsInt() @Min(1) @Max(1440)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1440)
   RECONCILE_INTERVAL_MINUTES = 45;
 
-  @Transform(toNumber) @IsInt() @Min(1) @Max(720)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(720)
   RECONCILE_LOOKBACK_HOURS = 48;
 
-  @Transform(toNumber) @IsInt() @Min(1) @Max(64)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(64)
   WORKER_CONCURRENCY = 4;
 
-  @Transform(toNumber) @IsInt() @Min(100) @Max(60000)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(60000)
   WORKER_POLL_MS = 1000;
 
-  @Transform(toNumber) @IsInt() @Min(5) @Max(3600)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(5)
+  @Max(3600)
   WORKER_LEASE_SECONDS = 120;
 
-  @Transform(toNumber) @IsInt() @Min(1) @Max(100)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(100)
   MAX_ATTEMPTS = 8;
 
-  @Transform(toNumber) @IsInt() @Min(100)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
   RETRY_BASE_DELAY_MS = 30000;
 
-  @Transform(toNumber) @IsInt() @Min(1000)
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
   RETRY_MAX_DELAY_MS = 3600000;
 
   // API
-  @IsString() @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
+  @IsString()
+  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   SYNC_API_TOKEN!: string;
 
   // Mail
-  @IsOptional() @Matches(/^smtps?:\/\/.+/, { message: 'must be smtp://host:port or smtps://…' })
+  @IsOptional()
+  @Matches(/^smtps?:\/\/.+/, { message: 'must be smtp://host:port or smtps://…' })
   SMTP_URL?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   NOTIFY_EMAIL_FROM?: string;
 
-  @IsOptional() @Transform(toList) @IsString({ each: true })
+  @IsOptional()
+  @Transform(toList)
+  @IsString({ each: true })
   NOTIFY_EMAIL_TO?: string[];
 }
 
@@ -204,7 +280,9 @@ const SECRET_NAMES = new Set([
 function describe(error: ValidationError): string[] {
   if (error.value === undefined) return [`${error.property}: is required but not set`];
   const problems = Object.values(error.constraints ?? {}).join('; ');
-  const shown = SECRET_NAMES.has(error.property) ? 'value hidden' : `got ${JSON.stringify(error.value)}`;
+  const shown = SECRET_NAMES.has(error.property)
+    ? 'value hidden'
+    : `got ${JSON.stringify(error.value)}`;
   return [`${error.property}: ${problems} (${shown})`];
 }
 

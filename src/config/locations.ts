@@ -17,7 +17,10 @@ const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
 
 /** Parses and checks the location map; returns every problem found, not just the first. */
-export function parseLocations(json: unknown, source: string): { map: LocationMap; problems: string[] } {
+export function parseLocations(
+  json: unknown,
+  source: string,
+): { map: LocationMap; problems: string[] } {
   const problems: string[] = [];
   const map = new Map<string, Location>();
   if (!isRecord(json)) {
@@ -35,11 +38,15 @@ export function parseLocations(json: unknown, source: string): { map: LocationMa
     const est = raw.revelEstablishmentId;
     const estText = typeof est === 'number' || typeof est === 'string' ? String(est).trim() : '';
     if (!/^[1-9]\d*$/.test(estText)) {
-      problems.push(`${at}.revelEstablishmentId: must be a positive integer id (got ${JSON.stringify(est)})`);
+      problems.push(
+        `${at}.revelEstablishmentId: must be a positive integer id (got ${JSON.stringify(est)})`,
+      );
     }
     const tz = raw.timezone;
     if (typeof tz !== 'string' || !IANAZone.isValidZone(tz)) {
-      problems.push(`${at}.timezone: unknown time zone ${JSON.stringify(tz)} (use an IANA name such as America/Los_Angeles)`);
+      problems.push(
+        `${at}.timezone: unknown time zone ${JSON.stringify(tz)} (use an IANA name such as America/Los_Angeles)`,
+      );
     }
     const products: Record<string, number> = {};
     if (raw.products !== undefined) {
@@ -49,7 +56,9 @@ export function parseLocations(json: unknown, source: string): { map: LocationMa
         for (const [item, id] of Object.entries(raw.products)) {
           const n = typeof id === 'string' ? Number(id) : id;
           if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
-            problems.push(`${at}.products[${JSON.stringify(item)}]: must be a positive integer product id`);
+            problems.push(
+              `${at}.products[${JSON.stringify(item)}]: must be a positive integer product id`,
+            );
           } else {
             products[item] = n;
           }
@@ -75,7 +84,10 @@ export function loadLocationsFile(path: string): { map: LocationMap; problems: s
   try {
     json = JSON.parse(text);
   } catch (error) {
-    return { map: new Map(), problems: [`LOCATIONS_FILE: ${path} is not valid JSON (${(error as Error).message})`] };
+    return {
+      map: new Map(),
+      problems: [`LOCATIONS_FILE: ${path} is not valid JSON (${(error as Error).message})`],
+    };
   }
   return parseLocations(json, `LOCATIONS_FILE ${path}`);
 }

@@ -1,12 +1,6 @@
 import { mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
-import {
-  Inject,
-  Injectable,
-  Logger,
-  OnApplicationShutdown,
-  OnModuleInit,
-} from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import SqliteDatabase from 'better-sqlite3';
 import {
@@ -91,7 +85,8 @@ export async function migrate(db: Kysely<Database>, dialect: DialectName): Promi
     const { error, results } = await new Migrator({ db: handle, provider }).migrateToLatest();
     const failed = results?.find((r) => r.status === 'Error');
     if (error || failed) {
-      const reason = error instanceof Error ? error.message : String(error ?? failed?.migrationName);
+      const reason =
+        error instanceof Error ? error.message : `${failed?.migrationName ?? 'unknown'} failed`;
       throw new Error(`database migration failed: ${reason}`);
     }
   };

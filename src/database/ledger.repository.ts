@@ -69,12 +69,20 @@ export class LedgerRepository {
   }
 
   async get(eventId: string): Promise<SyncEventRow | undefined> {
-    return this.db.selectFrom('sync_events').selectAll().where('event_id', '=', eventId).executeTakeFirst();
+    return this.db
+      .selectFrom('sync_events')
+      .selectAll()
+      .where('event_id', '=', eventId)
+      .executeTakeFirst();
   }
 
   async getMany(eventIds: string[]): Promise<SyncEventRow[]> {
     if (eventIds.length === 0) return [];
-    return this.db.selectFrom('sync_events').selectAll().where('event_id', 'in', eventIds).execute();
+    return this.db
+      .selectFrom('sync_events')
+      .selectAll()
+      .where('event_id', 'in', eventIds)
+      .execute();
   }
 
   async history(eventId: string): Promise<HistoryRow[]> {
@@ -164,7 +172,14 @@ export class LedgerRepository {
       .onConflict((oc) => oc.column('event_id').doNothing())
       .executeTakeFirst();
     if (Number(inserted.numInsertedOrUpdatedRows ?? 0) > 0) {
-      await this.addHistory(trx, eventId, 'PENDING', 'QUEUED', options.reason, options.correlationId);
+      await this.addHistory(
+        trx,
+        eventId,
+        'PENDING',
+        'QUEUED',
+        options.reason,
+        options.correlationId,
+      );
       return;
     }
     // Waiting rows are due now (a HELD event's date may have moved to today).
@@ -196,7 +211,14 @@ export class LedgerRepository {
     }
     const rearmed = await rearm.executeTakeFirst();
     if (Number(rearmed.numUpdatedRows) > 0) {
-      await this.addHistory(trx, eventId, 'PENDING', 'QUEUED', options.reason, options.correlationId);
+      await this.addHistory(
+        trx,
+        eventId,
+        'PENDING',
+        'QUEUED',
+        options.reason,
+        options.correlationId,
+      );
     }
   }
 
@@ -205,12 +227,22 @@ export class LedgerRepository {
    * (its worker died) is due again. On PostgreSQL, SKIP LOCKED keeps replicas off each other's
    * rows; SQLite has one writer, so the statement is atomic as it stands.
    */
-  async claim(owner: string, limit: number, leaseMs: number, eventId?: string): Promise<SyncEventRow[]> {
+  async claim(
+    owner: string,
+    limit: number,
+    leaseMs: number,
+    eventId?: string,
+  ): Promise<SyncEventRow[]> {
     const now = this.now();
     const postgres = this.database.dialect === 'postgres';
     return this.db
       .updateTable('sync_events')
-      .set({ state: 'IN_PROGRESS', lease_owner: owner, lease_expires_at: now + leaseMs, updated_at: now })
+      .set({
+        state: 'IN_PROGRESS',
+        lease_owner: owner,
+        lease_expires_at: now + leaseMs,
+        updated_at: now,
+      })
       .where('event_id', 'in', (eb) =>
         eb
           .selectFrom('sync_events')
@@ -238,7 +270,10 @@ export class LedgerRepository {
 
   async renewLease(eventId: string, owner: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
-    const result = await this.fenced(eventId, owner, { lease_expires_at: now + leaseMs, updated_at: now });
+    const result = await this.fenced(eventId, owner, {
+      lease_expires_at: now + leaseMs,
+      updated_at: now,
+    });
     return result;
   }
 
@@ -260,7 +295,12 @@ export class LedgerRepository {
   }
 
   /** Ends processing with an outcome and releases the lease. False when the lease was lost. */
-  async settle(eventId: string, owner: string, outcome: Outcome, correlationId?: string): Promise<boolean> {
+  async settle(
+    eventId: string,
+    owner: string,
+    outcome: Outcome,
+    correlationId?: string,
+  ): Promise<boolean> {
     const now = this.now();
     const update: SyncEventUpdate = {
       state: outcome.state,
@@ -276,14 +316,22 @@ export class LedgerRepository {
     if (outcome.establishmentId !== undefined) update.establishment_id = outcome.establishmentId;
     if (outcome.locationKey !== undefined) update.location_key = outcome.locationKey;
     if (outcome.eventDate !== undefined) update.event_date = outcome.eventDate;
-    if (outcome.orderSummary !== undefined) update.order_summary = JSON.stringify(outcome.orderSummary);
+    if (outcome.orderSummary !== undefined)
+      update.order_summary = JSON.stringify(outcome.orderSummary);
     if (outcome.contentHash !== undefined) update.content_hash = outcome.contentHash;
     if (outcome.sourceUpdatedAt !== undefined) update.source_updated_at = outcome.sourceUpdatedAt;
     if (outcome.progress !== undefined) update.progress = JSON.stringify(outcome.progress);
     return this.db.transaction().execute(async (trx) => {
       const ok = await this.fenced(eventId, owner, update, trx);
       if (ok) {
-        await this.addHistory(trx, eventId, outcome.state, outcome.reason, outcome.detail, correlationId);
+        await this.addHistory(
+          trx,
+          eventId,
+          outcome.state,
+          outcome.reason,
+          outcome.detail,
+          correlationId,
+        );
       }
       return ok;
     });

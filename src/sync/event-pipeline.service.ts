@@ -75,11 +75,20 @@ export class EventPipelineService {
     const settle = async (outcome: Outcome): Promise<LedgerState | undefined> => {
       const ok = await this.ledger.settle(eventId, owner, outcome, cid);
       if (!ok) {
-        this.logger.warn({ eventId }, 'lease lost before the outcome was recorded; another worker owns it');
+        this.logger.warn(
+          { eventId },
+          'lease lost before the outcome was recorded; another worker owns it',
+        );
         return undefined;
       }
-      const log = { eventId, state: outcome.state, reason: outcome.reason, revelOrderId: outcome.revelOrderId };
-      if (outcome.state === 'FAILED') this.logger.error(log, `event ${outcome.state}: ${outcome.detail ?? ''}`);
+      const log = {
+        eventId,
+        state: outcome.state,
+        reason: outcome.reason,
+        revelOrderId: outcome.revelOrderId,
+      };
+      if (outcome.state === 'FAILED')
+        this.logger.error(log, `event ${outcome.state}: ${outcome.detail ?? ''}`);
       else this.logger.log(log, `event ${outcome.state} (${outcome.reason})`);
       return outcome.state;
     };
@@ -95,7 +104,13 @@ export class EventPipelineService {
         now,
       });
       if (verdict.outcome === 'skip') {
-        return await settle({ state: 'SKIPPED', reason: verdict.reason, detail: verdict.detail, sourceUpdatedAt, attempts: 0 });
+        return await settle({
+          state: 'SKIPPED',
+          reason: verdict.reason,
+          detail: verdict.detail,
+          sourceUpdatedAt,
+          attempts: 0,
+        });
       }
       const where = {
         establishmentId: verdict.location.revelEstablishmentId,
@@ -137,7 +152,15 @@ export class EventPipelineService {
           attempts: 0,
           ...where,
         });
-        if (state) await this.notifyFailure(event, eventId, ReasonCode.NO_ITEMS_MATCHED, `unmatched: ${names}`, row.attempts, verdict.location.name);
+        if (state)
+          await this.notifyFailure(
+            event,
+            eventId,
+            ReasonCode.NO_ITEMS_MATCHED,
+            `unmatched: ${names}`,
+            row.attempts,
+            verdict.location.name,
+          );
         return state;
       }
       if (this.config.dryRun) {
@@ -155,7 +178,13 @@ export class EventPipelineService {
 
       const progress = parseProgress(row.progress);
       const outcome = await this.writer.write(draft, progress, async (p) => {
-        const ok = await this.ledger.saveProgress(eventId, owner, p, this.leaseMs, p.orderId ? String(p.orderId) : undefined);
+        const ok = await this.ledger.saveProgress(
+          eventId,
+          owner,
+          p,
+          this.leaseMs,
+          p.orderId ? String(p.orderId) : undefined,
+        );
         if (!ok) throw new LeaseLostError(`lease on event ${eventId} lost during the Revel write`);
       });
       if (outcome.kind === 'already-exists') {
@@ -186,7 +215,11 @@ export class EventPipelineService {
           locationName: verdict.location.name,
           establishmentId: String(verdict.location.revelEstablishmentId),
           revelOrderId: String(outcome.orderId),
-          items: summary.lines.map((l) => ({ name: l.name, quantity: l.quantity, unitPrice: l.unitPrice })),
+          items: summary.lines.map((l) => ({
+            name: l.name,
+            quantity: l.quantity,
+            unitPrice: l.unitPrice,
+          })),
           unmatched: draft.unmatched.map((u) => ({ name: u.name, quantity: u.quantity })),
           subtotal: summary.subtotal,
           discount: summary.discount,
@@ -212,17 +245,34 @@ export class EventPipelineService {
       return undefined;
     }
     if (error instanceof UpstreamError && error.upstream === 'tripleseat' && error.status === 404) {
-      return settle({ state: 'SKIPPED', reason: ReasonCode.EVENT_NOT_FOUND, detail: error.message, attempts: 0 });
+      return settle({
+        state: 'SKIPPED',
+        reason: ReasonCode.EVENT_NOT_FOUND,
+        detail: error.message,
+        attempts: 0,
+      });
     }
     const attempts = row.attempts + 1;
     const detail = error instanceof Error ? error.message : String(error);
     // Unknown errors are bugs or surprises; retrying them is safe (every step is idempotent).
     const retryable = error instanceof UpstreamError ? error.retryable : true;
     if (retryable && attempts < this.config.maxAttempts) {
-      const delay = this.backoff(attempts, error instanceof UpstreamError ? error.retryAfterMs : undefined);
+      const delay = this.backoff(
+        attempts,
+        error instanceof UpstreamError ? error.retryAfterMs : undefined,
+      );
       const nextAttemptAt = this.clock.now().getTime() + delay;
-      this.logger.warn({ eventId, attempts, retryInMs: delay, err: detail }, 'event failed; will retry');
-      return settle({ state: 'PENDING', reason: ReasonCode.UPSTREAM_RETRYABLE, detail, attempts, nextAttemptAt });
+      this.logger.warn(
+        { eventId, attempts, retryInMs: delay, err: detail },
+        'event failed; will retry',
+      );
+      return settle({
+        state: 'PENDING',
+        reason: ReasonCode.UPSTREAM_RETRYABLE,
+        detail,
+        attempts,
+        nextAttemptAt,
+      });
     }
     const reason = retryable ? ReasonCode.RETRIES_EXHAUSTED : ReasonCode.UPSTREAM_PERMANENT;
     const state = await settle({ state: 'FAILED', reason, detail, attempts });
@@ -232,14 +282,22 @@ export class EventPipelineService {
 
   /** Exponential backoff with full jitter, capped; never shorter than what the upstream asked. */
   backoff(attempt: number, retryAfterMs?: number): number {
-    const cap = Math.min(this.config.retryMaxDelayMs, this.config.retryBaseDelayMs * 2 ** (attempt - 1));
+    const cap = Math.min(
+      this.config.retryMaxDelayMs,
+      this.config.retryBaseDelayMs * 2 ** (attempt - 1),
+    );
     const jittered = cap / 2 + Math.random() * (cap / 2);
     return Math.max(Math.round(jittered), retryAfterMs ?? 0);
   }
 
   private async bookingIfNeeded(event: TripleSeatEvent): Promise<TripleSeatBooking | undefined> {
     const hasItems = extractLineItems(event).length > 0;
-    if (hasItems || event.booking_id === undefined || event.booking_id === null || event.booking_id === '') {
+    if (
+      hasItems ||
+      event.booking_id === undefined ||
+      event.booking_id === null ||
+      event.booking_id === ''
+    ) {
       return undefined;
     }
     return this.tripleseat.getBooking(String(event.booking_id));
@@ -274,7 +332,7 @@ function parseProgress(text: string | null): OrderWriteProgress {
   if (!text) return {};
   try {
     const value: unknown = JSON.parse(text);
-    return typeof value === 'object' && value !== null ? (value as OrderWriteProgress) : {};
+    return typeof value === 'object' && value !== null ? value : {};
   } catch {
     return {};
   }

@@ -49,7 +49,9 @@ export class ReconciliationScheduler implements OnApplicationBootstrap {
       this.logger.warn('RECONCILE_ENABLED=false: no scheduled reconciliation');
       return;
     }
-    this.logger.log(`reconciliation every ${this.config.reconcileIntervalMinutes} min, clock-anchored`);
+    this.logger.log(
+      `reconciliation every ${this.config.reconcileIntervalMinutes} min, clock-anchored`,
+    );
     void this.tick();
   }
 

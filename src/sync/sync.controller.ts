@@ -54,7 +54,11 @@ export class SyncController {
   private async run(query: SyncQueryDto): Promise<SyncReport> {
     if (query.event_id) return this.sync.syncOne(query.event_id);
     const hoursBack = query.hours_back ?? this.config.reconcileLookbackHours;
-    const runId = await this.ledger.startManualRun('api', hoursBack, currentCorrelationId() ?? 'sync');
+    const runId = await this.ledger.startManualRun(
+      'api',
+      hoursBack,
+      currentCorrelationId() ?? 'sync',
+    );
     try {
       const report = await this.sync.syncRecent(hoursBack);
       await this.ledger.finishRun(runId, 'succeeded', report.summary);
@@ -68,7 +72,11 @@ export class SyncController {
   @Get('events/:id')
   async event(@Param() params: EventIdParamDto) {
     const row = await this.ledger.get(params.id);
-    if (!row) throw new NotFoundException({ error: 'Not Found', message: `event ${params.id} is not in the ledger` });
+    if (!row)
+      throw new NotFoundException({
+        error: 'Not Found',
+        message: `event ${params.id} is not in the ledger`,
+      });
     const history = await this.ledger.history(params.id);
     return {
       eventId: row.event_id,

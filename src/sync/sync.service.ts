@@ -34,7 +34,10 @@ export class SyncService {
   ) {}
 
   async syncOne(eventId: string): Promise<SyncReport> {
-    await this.ledger.enqueue(eventId, { correlationId: currentCorrelationId(), reason: 'manual sync' });
+    await this.ledger.enqueue(eventId, {
+      correlationId: currentCorrelationId(),
+      reason: 'manual sync',
+    });
     const row = await this.settle(eventId);
     const report = this.report('single', [row]);
     report.summary.queried = 1;
@@ -76,7 +79,10 @@ export class SyncService {
         }),
       ),
     );
-    const report = this.report('bulk', rows.filter((r): r is SyncEventRow => r !== undefined));
+    const report = this.report(
+      'bulk',
+      rows.filter((r): r is SyncEventRow => r !== undefined),
+    );
     report.summary.queried = ids.length;
     this.logger.log(
       { summary: report.summary, fromDate, toDate },

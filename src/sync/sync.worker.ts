@@ -46,7 +46,8 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     if (!this.config.enableConnector) {
       this.logger.warn('ENABLE_CONNECTOR=false: events are recorded, nothing is written to Revel');
     }
-    if (this.config.dryRun) this.logger.warn('DRY_RUN=true: orders are computed and logged, not written');
+    if (this.config.dryRun)
+      this.logger.warn('DRY_RUN=true: orders are computed and logged, not written');
     this.schedule(0);
   }
 
@@ -55,7 +56,9 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.timer) clearTimeout(this.timer);
     if (this.inFlight.size === 0) return;
     this.logger.log({ inFlight: this.inFlight.size }, 'shutdown: waiting for events in flight');
-    const grace = new Promise<'timeout'>((resolve) => setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref());
+    const grace = new Promise<'timeout'>((resolve) =>
+      setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref(),
+    );
     const done = Promise.allSettled([...this.inFlight.values()]).then(() => 'done' as const);
     if ((await Promise.race([done, grace])) === 'timeout') {
       this.logger.warn({ left: [...this.inFlight.keys()] }, 'shutdown: leases left to expire');
@@ -120,7 +123,10 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const job = runWithCorrelationId(this.cls, { id }, () => this.pipeline.process(row, this.owner))
       .catch((error: unknown) => {
         // The pipeline settles every failure itself; reaching here means the ledger is unreachable.
-        this.logger.error({ eventId: row.event_id, err: (error as Error).message }, 'event processing aborted');
+        this.logger.error(
+          { eventId: row.event_id, err: (error as Error).message },
+          'event processing aborted',
+        );
         return undefined;
       })
       .finally(() => {

@@ -1,4 +1,4 @@
-import { Logger, type Provider } from '@nestjs/common';
+import type { LoggerService, Provider } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Test, type TestingModule } from '@nestjs/testing';
 import { ClsServiceManager } from 'nestjs-cls';
@@ -19,6 +19,8 @@ const CLIENT_SECRET = 'sandbox-secret';
 const EVENT_ROUTE = 'GET /v1/events/:id.json';
 const SEARCH_ROUTE = 'GET /v1/events/search.json';
 const TOKEN_ROUTE = 'POST /oauth2/token';
+
+const silentLogger: LoggerService = { log: () => {}, error: () => {}, warn: () => {} };
 
 /** Stands in for the global ConfigModule (and a Clock provider) of the real application. */
 class TestEnvironmentModule {}
@@ -78,7 +80,10 @@ describe(TripleSeatClient.name, () => {
         },
         TripleSeatModule,
       ],
-    }).compile();
+    })
+      // Retries log warnings and refused credentials an error, by design; not test output.
+      .setLogger(silentLogger)
+      .compile();
     const harness = {
       client: moduleRef.get(TripleSeatClient),
       auth: moduleRef.get(TripleSeatAuth),
@@ -89,8 +94,6 @@ describe(TripleSeatClient.name, () => {
   }
 
   beforeAll(async () => {
-    // Retries log warnings by design; they would drown the test report.
-    Logger.overrideLogger(false);
     sandbox = await TripleSeatSandbox.start({
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,

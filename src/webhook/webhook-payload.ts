@@ -1,5 +1,13 @@
 import { plainToInstance, Type } from 'class-transformer';
-import { IsArray, IsObject, IsOptional, IsString, MaxLength, ValidateNested, validateSync } from 'class-validator';
+import {
+  IsArray,
+  IsObject,
+  IsOptional,
+  IsString,
+  MaxLength,
+  ValidateNested,
+  validateSync,
+} from 'class-validator';
 
 /** Triggers after which an event may need an order (or a changed one); the rest are ignored. */
 export const ACTIONABLE_TRIGGERS = new Set([
@@ -22,38 +30,53 @@ class WebhookObjectDto {
   @IsOptional()
   event_id?: unknown;
 
-  @IsOptional() @IsArray()
+  @IsOptional()
+  @IsArray()
   event_ids?: unknown[];
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   updated_at?: string;
 
-  @IsOptional() @IsString()
+  @IsOptional()
+  @IsString()
   status?: string;
 }
 
 export class WebhookPayloadDto {
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   webhook_trigger_type?: string;
 
   /** Some senders name the trigger `type`. */
-  @IsOptional() @IsString() @MaxLength(100)
+  @IsOptional()
+  @IsString()
+  @MaxLength(100)
   type?: string;
 
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => WebhookObjectDto)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => WebhookObjectDto)
   event?: WebhookObjectDto;
 
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => WebhookObjectDto)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => WebhookObjectDto)
   booking?: WebhookObjectDto;
 
   /** The alternative envelope: `{ webhook_trigger_type, message, object: {...} }`. */
-  @IsOptional() @IsObject() @ValidateNested() @Type(() => WebhookObjectDto)
+  @IsOptional()
+  @IsObject()
+  @ValidateNested()
+  @Type(() => WebhookObjectDto)
   object?: WebhookObjectDto;
 }
 
 export type ParsedDelivery =
-  | { ok: true; trigger: string; eventIds: string[] }
-  | { ok: false; field: string; message: string };
+  { ok: true; trigger: string; eventIds: string[] } | { ok: false; field: string; message: string };
 
 const ID = /^[1-9]\d{0,18}$/;
 

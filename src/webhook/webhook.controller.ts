@@ -47,7 +47,11 @@ export class WebhookController {
     try {
       body = JSON.parse(raw.toString('utf8'));
     } catch {
-      throw new BadRequestException({ error: 'Bad Request', field: 'body', message: 'body is not valid JSON' });
+      throw new BadRequestException({
+        error: 'Bad Request',
+        field: 'body',
+        message: 'body is not valid JSON',
+      });
     }
     const parsed = parseDelivery(body);
     if (!parsed.ok) {
@@ -60,7 +64,13 @@ export class WebhookController {
     const { trigger, eventIds } = parsed;
     if (!ACTIONABLE_TRIGGERS.has(trigger)) {
       this.logger.log({ trigger }, 'webhook ignored: trigger not actionable');
-      return { ok: true, processed: false, reason: 'TRIGGER_NOT_ACTIONABLE', trigger, ...ids(eventIds) };
+      return {
+        ok: true,
+        processed: false,
+        reason: 'TRIGGER_NOT_ACTIONABLE',
+        trigger,
+        ...ids(eventIds),
+      };
     }
     if (eventIds.length === 0) {
       throw new BadRequestException({
@@ -72,9 +82,17 @@ export class WebhookController {
     const deliveryKey = createHash('sha256').update(raw).digest('hex');
     let fresh: boolean;
     try {
-      fresh = await this.ledger.recordDelivery(deliveryKey, trigger, eventIds, currentCorrelationId());
+      fresh = await this.ledger.recordDelivery(
+        deliveryKey,
+        trigger,
+        eventIds,
+        currentCorrelationId(),
+      );
     } catch (error) {
-      this.logger.error({ err: (error as Error).message, trigger, eventIds }, 'webhook not recorded');
+      this.logger.error(
+        { err: (error as Error).message, trigger, eventIds },
+        'webhook not recorded',
+      );
       throw new ServiceUnavailableException({
         error: 'Service Unavailable',
         message: 'the delivery could not be recorded; please retry',
@@ -82,7 +100,13 @@ export class WebhookController {
     }
     if (!fresh) {
       this.logger.log({ trigger, eventIds }, 'webhook duplicate delivery');
-      return { ok: true, processed: false, reason: 'DUPLICATE_DELIVERY', trigger, ...ids(eventIds) };
+      return {
+        ok: true,
+        processed: false,
+        reason: 'DUPLICATE_DELIVERY',
+        trigger,
+        ...ids(eventIds),
+      };
     }
     this.logger.log({ trigger, eventIds }, 'webhook queued');
     this.worker.wake();

@@ -48,11 +48,18 @@ export interface Harness {
   todayLA(): string;
   dayLA(offsetDays: number): string;
   seedEvent(overrides?: Partial<SandboxEvent>): SandboxEvent;
-  webhook(body: unknown, opts?: Parameters<TripleSeatSandbox['sendWebhook']>[2]): ReturnType<TripleSeatSandbox['sendWebhook']>;
+  webhook(
+    body: unknown,
+    opts?: Parameters<TripleSeatSandbox['sendWebhook']>[2],
+  ): ReturnType<TripleSeatSandbox['sendWebhook']>;
   api(): request.Agent;
   get<T>(token: symbol | string | (abstract new (...args: never[]) => T)): T;
   /** Waits until the ledger row reaches one of the states. */
-  waitForState(eventId: string, states: string[], timeoutMs?: number): Promise<Record<string, unknown>>;
+  waitForState(
+    eventId: string,
+    states: string[],
+    timeoutMs?: number,
+  ): Promise<Record<string, unknown>>;
   close(): Promise<void>;
 }
 
@@ -75,7 +82,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     webhookSigningKey: SECRETS.signingKey,
     pageSize: 5,
   });
-  const revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
+  const revel = await RevelSandbox.start({
+    apiKey: SECRETS.revelKey,
+    apiSecret: SECRETS.revelSecret,
+  });
   revel.seedProducts(4, fixtureProducts());
   revel.seedProducts(9, fixtureProducts());
   const smtp = new SmtpCapture({ auth: { user: 'notify', pass: SECRETS.smtpPass } });
@@ -133,7 +143,10 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const dayLA = (offset: number) =>
-    DateTime.fromJSDate(clock.now()).setZone('America/Los_Angeles').plus({ days: offset }).toFormat('MM/dd/yyyy');
+    DateTime.fromJSDate(clock.now())
+      .setZone('America/Los_Angeles')
+      .plus({ days: offset })
+      .toFormat('MM/dd/yyyy');
 
   const harness: Harness = {
     app,
@@ -168,7 +181,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         }
         await new Promise((r) => setTimeout(r, 50));
       }
-      throw new Error(`event ${eventId} did not reach ${states.join('/')}; last: ${JSON.stringify(last)}`);
+      throw new Error(
+        `event ${eventId} did not reach ${states.join('/')}; last: ${JSON.stringify(last)}`,
+      );
     },
     async close() {
       await app.close();

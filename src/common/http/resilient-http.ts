@@ -67,7 +67,8 @@ export function classifyHttpFailure(upstream: UpstreamName, error: unknown): Ups
       );
     }
     const code = error.code ?? 'NETWORK_ERROR';
-    const timedOut = code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(error.message);
+    const timedOut =
+      code === 'ECONNABORTED' || code === 'ETIMEDOUT' || /timeout/i.test(error.message);
     return new UpstreamError(
       upstream,
       `${upstream} ${where} failed: ${timedOut ? 'timed out' : error.message}`,
@@ -78,7 +79,14 @@ export function classifyHttpFailure(upstream: UpstreamName, error: unknown): Ups
     );
   }
   const message = error instanceof Error ? error.message : String(error);
-  return new UpstreamError(upstream, `${upstream} call failed: ${message}`, undefined, false, undefined, 'CLIENT_ERROR');
+  return new UpstreamError(
+    upstream,
+    `${upstream} call failed: ${message}`,
+    undefined,
+    false,
+    undefined,
+    'CLIENT_ERROR',
+  );
 }
 
 /** A failure that certainly did not reach the upstream's business logic. */
@@ -161,7 +169,9 @@ export class ResilientHttp {
     return Math.max(jittered, Math.min(asked, this.options.maxDelayMs * 4));
   }
 
-  private logRetry(reason: { delay: number; attempt: number } & ({ error: Error } | { value: unknown })): void {
+  private logRetry(
+    reason: { delay: number; attempt: number } & ({ error: Error } | { value: unknown }),
+  ): void {
     const message = 'error' in reason ? reason.error.message : 'unexpected result';
     this.logger.warn(
       { attempt: reason.attempt, delayMs: Math.round(reason.delay) },

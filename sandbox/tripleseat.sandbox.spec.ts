@@ -1,0 +1,325 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import OAuth from 'oauth-1.0a';
+import { verifyTripleSeatSignature } from '../src/tripleseat/webhook-signature';
+import { fixtureEvent, TripleSeatSandbox } from './tripleseat.sandbox';
+
+const CLIENT_ID = 'sandbox-client';
+const CLIENT_SECRET = 'sandbox-secret';
+const SIGNING_KEY = 'whsec_sandbox';
+
+interface Answer {
+  status: number;
+  body: unknown;
+}
+
+async function call(url: string, init: RequestInit = {}): Promise<Answer> {
+  const res = await fetch(url, init);
+  const text = await res.text();
+  return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
+}
+
+function oauth1Header(url: string, secret = CLIENT_SECRET): string {
+  const oauth = new OAuth({
+    consumer: { key: CLIENT_ID, secret },
+    signature_method: 'HMAC-SHA1',
+    hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
+  });
+  return oauth.toHeader(oauth.authorize({ url, method: 'GET' })).Authorization;
+}
+
+describe(TripleSeatSandbox.name, () => {
+  let sandbox: TripleSeatSandbox;
+  let bearer: string;
+
+  async function token(): Promise<string> {
+    const answer = await call(sandbox.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: CLIENT_ID,
+        client_secret: CLIENT_SECRET,
+      }).toString(),
+    });
+    return (answer.body as { access_token: string }).access_token;
+  }
+
+  const search = (query: string) =>
+    call(`${sandbox.apiBaseUrl}/events/search.json?${query}`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+
+  beforeAll(async () => {
+    sandbox = await TripleSeatSandbox.start({
+      clientId: CLIENT_ID,
+      clientSecret: CLIENT_SECRET,
+      webhookSigningKey: SIGNING_KEY,
+      pageSize: 2,
+    });
+  });
+
+  beforeEach(async () => {
+    sandbox.reset();
+    [
+      fixtureEvent({ id: 1, event_date_iso8601: '2025-12-01', status: 'CLOSED' }),
+      fixtureEvent({ id: 2, event_date_iso8601: '2025-12-02', status: 'definite' }),
+      fixtureEvent({ id: 3, event_date_iso8601: '2025-12-03', status: 'closed' }),
+      fixtureEvent({ id: 4, event_date: '12/04/2025', status: 'LOST' }),
+      fixtureEvent({ id: 5, event_date_iso8601: '2026-01-05', status: 'CLOSED' }),
+    ].forEach((e) => sandbox.upsertEvent(e));
+    bearer = await token();
+  });
+
+  afterAll(async () => {
+    await sandbox.close();
+  });
+
+  it('should bind to loopback and expose its URLs', () => {
+    expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+    expect(sandbox.apiBaseUrl).toBe(`${sandbox.url}/v1`);
+    expect(sandbox.tokenUrl).toBe(`${sandbox.url}/oauth2/token`);
+  });
+
+  it('should refuse to bind anything but loopback', async () => {
+    await expect(
+      TripleSeatSandbox.start({ clientId: 'a', clientSecret: 'b', host: '0.0.0.0' }),
+    ).rejects.toThrow(/refusing/);
+  });
+
+  it('should issue bearer tokens and refuse wrong credentials', async () => {
+    const wrong = await call(sandbox.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${CLIENT_ID}&client_secret=nope`,
+    });
+
+    expect(wrong).toEqual({ status: 401, body: { error: 'invalid_client' } });
+    expect(sandbox.tokensIssued).toBe(1);
+  });
+
+  it('should answer 401 without credentials, with an unknown or a revoked token', async () => {
+    const url = `${sandbox.apiBaseUrl}/events/1.json`;
+
+    expect((await call(url)).status).toBe(401);
+    expect((await call(url, { headers: { authorization: 'Bearer made-up' } })).status).toBe(401);
+    expect((await call(url, { headers: { authorization: `Bearer ${bearer}` } })).status).toBe(200);
+    sandbox.revokeTokens();
+    expect((await call(url, { headers: { authorization: `Bearer ${bearer}` } })).status).toBe(401);
+  });
+
+  it('should serve an event, a 404 for an unknown one, and the path without .json', async () => {
+    const headers = { authorization: `Bearer ${bearer}` };
+
+    const found = await call(`${sandbox.apiBaseUrl}/events/3.json`, { headers });
+    const bare = await call(`${sandbox.apiBaseUrl}/events/3`, { headers });
+    const missing = await call(`${sandbox.apiBaseUrl}/events/42.json`, { headers });
+
+    expect(found.status).toBe(200);
+    expect(found.body).toMatchObject({
+      event: { id: 3, status: 'closed', event_date: '12/03/2025' },
+    });
+    expect(bare.body).toEqual(found.body);
+    expect(missing.status).toBe(404);
+  });
+
+  it('should verify OAuth 1.0a signatures over the full URL and refuse a replayed nonce', async () => {
+    const url = `${sandbox.apiBaseUrl}/events/search.json?event_start_date=12%2F01%2F2025&status=closed`;
+    const header = oauth1Header(url);
+
+    const first = await call(url, { headers: { authorization: header } });
+    const replay = await call(url, { headers: { authorization: header } });
+    const otherQuery = await call(url.replace('closed', 'lost'), {
+      headers: { authorization: oauth1Header(url) },
+    });
+    const wrongSecret = await call(url, { headers: { authorization: oauth1Header(url, 'nope') } });
+
+    expect(first.status).toBe(200);
+    expect(replay).toEqual({ status: 401, body: { error: 'nonce_used' } });
+    expect(otherQuery).toEqual({ status: 401, body: { error: 'invalid_signature' } });
+    expect(wrongSecret).toEqual({ status: 401, body: { error: 'invalid_signature' } });
+  });
+
+  it('should page search results as {results, total_pages}', async () => {
+    const page1 = await search('page=1');
+    const page3 = await search('page=3');
+
+    expect(page1.body).toEqual({
+      results: [expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })],
+      total_pages: 3,
+    });
+    expect(page3.body).toEqual({ results: [expect.objectContaining({ id: 5 })], total_pages: 3 });
+  });
+
+  it('should filter by event date range (inclusive) and status, any case, comma list', async () => {
+    const ids = (answer: Answer) =>
+      (answer.body as { results: { id: number }[] }).results.map((e) => e.id);
+
+    const december = await search('event_start_date=12/02/2025&event_end_date=12/04/2025');
+    const closed = await search('status=Closed');
+    const both = await search(
+      'status=closed,LOST&event_start_date=12/01/2025&event_end_date=12/31/2025',
+    );
+    const none = await search('event_start_date=01/01/2030');
+
+    expect(ids(december)).toEqual([2, 3]);
+    expect(ids(closed)).toEqual([1, 3]);
+    expect((closed.body as { total_pages: number }).total_pages).toBe(2);
+    expect(ids(both)).toEqual([1, 3]);
+    expect(none.body).toEqual({ results: [], total_pages: 0 });
+  });
+
+  it('should sort by order and sort_direction', async () => {
+    const answer = await search('sort_direction=desc');
+    expect((answer.body as { results: { id: number }[] }).results.map((e) => e.id)).toEqual([5, 4]);
+  });
+
+  it('should refuse dates that are not MM/DD/YYYY', async () => {
+    expect((await search('event_start_date=2025-12-01')).status).toBe(400);
+    expect((await search('event_end_date=02/30/2025')).status).toBe(400);
+  });
+
+  it('should record every API request with its route, query, auth and correlation id', async () => {
+    await call(`${sandbox.apiBaseUrl}/events/search.json?status=closed`, {
+      headers: { authorization: `Bearer ${bearer}`, 'x-correlation-id': 'req-123' },
+    });
+    await call(`${sandbox.apiBaseUrl}/events/1.json`);
+
+    const [tokenCall, searchCall, unauthenticated] = sandbox.requests();
+    expect(tokenCall).toMatchObject({ route: 'POST /oauth2/token', auth: 'none', status: 200 });
+    expect(searchCall).toMatchObject({
+      route: 'GET /v1/events/search.json',
+      query: { status: 'closed' },
+      correlationId: 'req-123',
+      auth: 'bearer',
+      status: 200,
+    });
+    expect(unauthenticated).toMatchObject({
+      route: 'GET /v1/events/:id.json',
+      auth: 'none',
+      status: 401,
+    });
+    expect(sandbox.countsByRoute()).toEqual({
+      'POST /oauth2/token': 1,
+      'GET /v1/events/search.json': 1,
+      'GET /v1/events/:id.json': 1,
+    });
+  });
+
+  it('should be drivable over HTTP through /__sandbox without auth or faults', async () => {
+    const admin = `${sandbox.url}/__sandbox`;
+    const json = { 'content-type': 'application/json' };
+    await call(`${admin}/faults`, {
+      method: 'PUT',
+      headers: json,
+      body: JSON.stringify([{ path: 're:^/v1/events/\\d+', errorRate: 1, errorStatus: 503 }]),
+    });
+
+    const upsert = await call(`${admin}/events`, {
+      method: 'POST',
+      headers: json,
+      body: JSON.stringify([fixtureEvent({ id: 77 }), fixtureEvent({ id: 78 })]),
+    });
+    const faulted = await call(`${sandbox.apiBaseUrl}/events/77.json`, {
+      headers: { authorization: `Bearer ${bearer}` },
+    });
+    const rules = await call(`${admin}/faults`);
+    const removed = await fetch(`${admin}/events/78`, { method: 'DELETE' });
+    const listed = await call(`${admin}/events`);
+    const log = await call(`${admin}/requests`);
+
+    expect(upsert).toEqual({ status: 200, body: { upserted: 2 } });
+    expect(faulted.status).toBe(503);
+    expect(rules.body).toMatchObject({
+      rules: [{ path: expect.stringMatching(/^re:/), errorRate: 1 }],
+    });
+    expect(removed.status).toBe(204);
+    expect((listed.body as { events: { id: number }[] }).events.map((e) => e.id)).toContain(77);
+    expect(sandbox.events().some((e) => e.id === 78)).toBe(false);
+    expect((log.body as { counts: Record<string, number> }).counts).toEqual({
+      'POST /oauth2/token': 1,
+      'GET /v1/events/:id.json': 1,
+    });
+  });
+
+  describe('sendWebhook', () => {
+    let receiver: Server;
+    let receiverUrl: string;
+    let received: { raw: Buffer; headers: IncomingHttpHeaders }[];
+
+    beforeAll(async () => {
+      receiver = createServer((req, res) => {
+        const chunks: Buffer[] = [];
+        req.on('data', (c: Buffer) => chunks.push(c));
+        req.on('end', () => {
+          received.push({ raw: Buffer.concat(chunks), headers: req.headers });
+          res.writeHead(200, {
+            'content-type': 'application/json',
+            'x-correlation-id': 'req-echo',
+          });
+          res.end(JSON.stringify({ ok: true }));
+        });
+      });
+      await new Promise<void>((resolve) => receiver.listen(0, '127.0.0.1', resolve));
+      receiverUrl = `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/webhooks/tripleseat`;
+    });
+
+    beforeEach(() => {
+      received = [];
+    });
+
+    afterAll(async () => {
+      await new Promise<void>((resolve) => receiver.close(() => resolve()));
+    });
+
+    const delivery = { webhook_trigger_type: 'UPDATE_EVENT', event: { id: 1, status: 'CLOSED' } };
+
+    it('should sign the raw body as t=…,v1=… and return the answer', async () => {
+      const answer = await sandbox.sendWebhook(receiverUrl, delivery, { timestamp: 1_766_944_560 });
+
+      expect(answer).toMatchObject({ status: 200, body: { ok: true } });
+      expect(answer.headers['x-correlation-id']).toBe('req-echo');
+      const [{ raw, headers }] = received;
+      expect(raw.toString()).toBe(JSON.stringify(delivery));
+      expect(headers['x-signature']).toMatch(/^t=1766944560,v1=[0-9a-f]{64}$/);
+      expect(
+        verifyTripleSeatSignature(
+          raw,
+          headers['x-signature'] as string,
+          SIGNING_KEY,
+          1_766_944_560,
+          300,
+        ),
+      ).toEqual({ ok: true, format: 'v1', timestamp: 1_766_944_560 });
+    });
+
+    it('should send a bare signature, a custom raw body, another key, or none', async () => {
+      await sandbox.sendWebhook(receiverUrl, undefined, { format: 'bare', rawBody: '{"a": 1}' });
+      await sandbox.sendWebhook(receiverUrl, delivery, { key: 'other' });
+      await sandbox.sendWebhook(receiverUrl, delivery, { signature: null });
+
+      const [bare, otherKey, unsigned] = received;
+      expect(bare.raw.toString()).toBe('{"a": 1}');
+      expect(
+        verifyTripleSeatSignature(
+          bare.raw,
+          bare.headers['x-signature'] as string,
+          SIGNING_KEY,
+          0,
+          300,
+        ),
+      ).toEqual({ ok: true, format: 'bare' });
+      expect(
+        verifyTripleSeatSignature(
+          otherKey.raw,
+          otherKey.headers['x-signature'] as string,
+          SIGNING_KEY,
+          Math.floor(Date.now() / 1000),
+          300,
+        ),
+      ).toEqual({ ok: false, reason: 'SIGNATURE_MISMATCH' });
+      expect(unsigned.headers['x-signature']).toBeUndefined();
+    });
+  });
+});
