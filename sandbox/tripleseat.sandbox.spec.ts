@@ -76,6 +76,23 @@ describe(TripleSeatSandbox.name, () => {
     await sandbox.close();
   });
 
+  it('should build fixtures whose date fields agree, unless a date is garbled on purpose', () => {
+    expect(fixtureEvent({ event_date_iso8601: '2026-03-07' })).toMatchObject({
+      event_date: '03/07/2026',
+      event_start: '03/07/2026 6:00 PM',
+    });
+    expect(fixtureEvent({ event_date: '03/08/2026' })).toMatchObject({
+      event_date_iso8601: '2026-03-08',
+    });
+    expect(fixtureEvent({ event_date: 'next tuesday' })).toMatchObject({
+      event_date: 'next tuesday',
+      event_date_iso8601: null,
+    });
+    expect(fixtureEvent().documents).toEqual([
+      expect.objectContaining({ type: 'billing_invoice', subtotal: 108.8, grand_total: 108.8 }),
+    ]);
+  });
+
   it('should bind to loopback and expose its URLs', () => {
     expect(sandbox.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
     expect(sandbox.apiBaseUrl).toBe(`${sandbox.url}/v1`);

@@ -119,7 +119,8 @@ function eventIsoDate(event: SandboxEvent): string | undefined {
   if (typeof event.event_date_iso8601 === 'string' && ISO_DATE.test(event.event_date_iso8601)) {
     return event.event_date_iso8601;
   }
-  return typeof event.event_date === 'string' ? fromUsDate(event.event_date) : undefined;
+  if (typeof event.event_date !== 'string') return undefined;
+  return ISO_DATE.test(event.event_date) ? event.event_date : fromUsDate(event.event_date);
 }
 
 let fixtureSeq = 0;
@@ -130,10 +131,12 @@ let fixtureSeq = 0;
  */
 export function fixtureEvent(overrides: Partial<SandboxEvent> = {}): SandboxEvent {
   fixtureSeq += 1;
-  const iso =
-    overrides.event_date_iso8601 ??
-    (typeof overrides.event_date === 'string' ? fromUsDate(overrides.event_date) : undefined) ??
-    '2025-12-28';
+  const given = typeof overrides.event_date === 'string' ? overrides.event_date : undefined;
+  // TripleSeat sometimes sends event_date in ISO form; both are read here.
+  const givenIso = given && ISO_DATE.test(given) ? given : given ? fromUsDate(given) : undefined;
+  const iso = overrides.event_date_iso8601 ?? givenIso ?? '2025-12-28';
+  // An explicit date that does not parse must not be rescued by a default ISO date.
+  const garbled = 'event_date' in overrides && !givenIso && !overrides.event_date_iso8601;
   const us = toUsDate(iso);
   // The API also sends `views` (links to the public invoice page), which this service ignores.
   const invoice = {
@@ -154,7 +157,7 @@ export function fixtureEvent(overrides: Partial<SandboxEvent> = {}): SandboxEven
     name: 'Jon Ponder',
     status: 'CLOSED',
     event_date: us,
-    event_date_iso8601: iso,
+    event_date_iso8601: garbled ? null : iso,
     event_start: `${us} 6:00 PM`,
     event_end: `${us} 6:15 PM`,
     event_start_iso8601: `${iso}T18:00:00-08:00`,
