@@ -28,6 +28,9 @@ export class AppModule {
    * the app starts (main.ts prints a failure as one message) and tests can set it first.
    */
   static forRoot(options: AppOptions = {}): DynamicModule {
+    // ConfigModule validates asynchronously; validating here first makes a bad configuration fail
+    // at once, with the one message that names every problem (variables and location map).
+    validateConfiguration(process.env);
     const config = ConfigModule.forRoot({
       isGlobal: true,
       ignoreEnvFile: process.env.NODE_ENV === 'test',

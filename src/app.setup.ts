@@ -31,5 +31,6 @@ export function configureApp(app: INestApplication): void {
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useGlobalFilters(new AllExceptionsFilter());
   expressApp.disable('x-powered-by');
-  expressApp.enableShutdownHooks();
+  // Exit with 0 after a clean shutdown instead of re-raising the signal (which loses late logs).
+  expressApp.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 }

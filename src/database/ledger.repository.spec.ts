@@ -18,7 +18,11 @@ const schema = `ledger_spec_${process.pid}_${Date.now()}`;
 const pgUrl = process.env.TEST_DATABASE_URL;
 
 const targets: Target[] = [
-  { name: 'sqlite', url: () => `sqlite:${join(dir, 'ledger.db')}`, cleanup: () => Promise.resolve() },
+  {
+    name: 'sqlite',
+    url: () => `sqlite:${join(dir, 'ledger.db')}`,
+    cleanup: () => Promise.resolve(),
+  },
 ];
 if (pgUrl) {
   targets.push({
@@ -62,7 +66,9 @@ describe.each(targets)(`${LedgerRepository.name} on $name`, (target) => {
   });
 
   it('should create one row per event however often it is queued', async () => {
-    await Promise.all(Array.from({ length: 10 }, () => ledger.enqueue('1001', { reason: 'webhook' })));
+    await Promise.all(
+      Array.from({ length: 10 }, () => ledger.enqueue('1001', { reason: 'webhook' })),
+    );
     const row = await ledger.get('1001');
     expect(row).toMatchObject({ event_id: '1001', state: 'PENDING', attempts: 0 });
     expect((await ledger.history('1001')).filter((h) => h.reason === 'QUEUED')).toHaveLength(1);
@@ -77,9 +83,21 @@ describe.each(targets)(`${LedgerRepository.name} on $name`, (target) => {
     expect(winners).toHaveLength(1);
     const owner = winners[0][0].lease_owner ?? '';
     const loser = ['w1', 'w2', 'w3', 'w4'].find((w) => w !== owner) ?? '';
-    expect(await ledger.settle('1002', loser, { state: 'INJECTED', reason: 'INJECTED' })).toBe(false);
-    expect(await ledger.settle('1002', owner, { state: 'INJECTED', reason: 'INJECTED', revelOrderId: '77' })).toBe(true);
-    expect(await ledger.get('1002')).toMatchObject({ state: 'INJECTED', revel_order_id: '77', lease_owner: null });
+    expect(await ledger.settle('1002', loser, { state: 'INJECTED', reason: 'INJECTED' })).toBe(
+      false,
+    );
+    expect(
+      await ledger.settle('1002', owner, {
+        state: 'INJECTED',
+        reason: 'INJECTED',
+        revelOrderId: '77',
+      }),
+    ).toBe(true);
+    expect(await ledger.get('1002')).toMatchObject({
+      state: 'INJECTED',
+      revel_order_id: '77',
+      lease_owner: null,
+    });
   });
 
   it('should hand an expired lease to the next worker and refuse the stale owner', async () => {
@@ -113,7 +131,11 @@ describe.each(targets)(`${LedgerRepository.name} on $name`, (target) => {
 
     await ledger.enqueue('1006');
     await ledger.claim('w', 1, 5_000, '1006');
-    await ledger.settle('1006', 'w', { state: 'SKIPPED', reason: 'STATUS_NOT_ELIGIBLE', sourceUpdatedAt: 'v1' });
+    await ledger.settle('1006', 'w', {
+      state: 'SKIPPED',
+      reason: 'STATUS_NOT_ELIGIBLE',
+      sourceUpdatedAt: 'v1',
+    });
     await ledger.enqueue('1006', { onlyIfChanged: true, sourceUpdatedAt: 'v1' });
     expect((await ledger.get('1006'))?.state).toBe('SKIPPED');
     await ledger.enqueue('1006', { onlyIfChanged: true, sourceUpdatedAt: 'v2' });
@@ -121,14 +143,23 @@ describe.each(targets)(`${LedgerRepository.name} on $name`, (target) => {
   });
 
   it('should record a webhook delivery once and queue its events in the same transaction', async () => {
-    expect(await ledger.recordDelivery('key-1', 'UPDATE_EVENT', ['2001', '2002'], 'req-1')).toBe(true);
-    expect(await ledger.recordDelivery('key-1', 'UPDATE_EVENT', ['2001', '2002'], 'req-2')).toBe(false);
-    expect((await ledger.getMany(['2001', '2002'])).map((r) => r.state).sort()).toEqual(['PENDING', 'PENDING']);
+    expect(await ledger.recordDelivery('key-1', 'UPDATE_EVENT', ['2001', '2002'], 'req-1')).toBe(
+      true,
+    );
+    expect(await ledger.recordDelivery('key-1', 'UPDATE_EVENT', ['2001', '2002'], 'req-2')).toBe(
+      false,
+    );
+    expect((await ledger.getMany(['2001', '2002'])).map((r) => r.state).sort()).toEqual([
+      'PENDING',
+      'PENDING',
+    ]);
     expect((await ledger.get('2001'))?.correlation_id).toBe('req-1');
   });
 
   it('should give a reconciliation slot to one claimant only', async () => {
-    const ids = await Promise.all(['a', 'b', 'c'].map((o) => ledger.claimSlot(123, o, 48, `scheduled-${o}`)));
+    const ids = await Promise.all(
+      ['a', 'b', 'c'].map((o) => ledger.claimSlot(123, o, 48, `scheduled-${o}`)),
+    );
     expect(ids.filter((id) => id !== undefined)).toHaveLength(1);
     const id = ids.find((x) => x !== undefined) ?? 0;
     await ledger.finishRun(id, 'succeeded', { queried: 3 });

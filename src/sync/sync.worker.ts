@@ -120,6 +120,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     const existing = this.inFlight.get(row.event_id);
     if (existing) return existing;
     const id = row.correlation_id ?? newCorrelationId('worker');
+    const heartbeat = this.heartbeat(row.event_id);
     const job = runWithCorrelationId(this.cls, { id }, () => this.pipeline.process(row, this.owner))
       .catch((error: unknown) => {
         // The pipeline settles every failure itself; reaching here means the ledger is unreachable.
@@ -130,11 +131,39 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
         return undefined;
       })
       .finally(() => {
+        clearInterval(heartbeat);
         this.inFlight.delete(row.event_id);
         if (!this.stopping) this.wake();
       });
     this.inFlight.set(row.event_id, job);
     return job;
+  }
+
+  /**
+   * Keeps the lease alive while one slow upstream call (timeouts × attempts) runs, so that no
+   * other worker takes the event over in the middle of a write. A lost lease is noticed by the
+   * fenced writes, which stop the pipeline.
+   */
+  private heartbeat(eventId: string): NodeJS.Timeout {
+    const leaseMs = this.pipeline.leaseMs;
+    const timer = setInterval(
+      () => {
+        this.ledger.renewLease(eventId, this.owner, leaseMs).then(
+          (ok) => {
+            if (!ok)
+              this.logger.warn(
+                { eventId },
+                'lease could not be renewed; another worker may own it',
+              );
+          },
+          (error: unknown) =>
+            this.logger.warn({ eventId, err: (error as Error).message }, 'lease renewal failed'),
+        );
+      },
+      Math.max(1000, Math.floor(leaseMs / 3)),
+    );
+    timer.unref();
+    return timer;
   }
 
   private start(row: SyncEventRow): void {

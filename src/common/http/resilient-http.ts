@@ -1,3 +1,4 @@
+import { AsyncResource } from 'node:async_hooks';
 import { Logger } from '@nestjs/common';
 import { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'axios';
 import Bottleneck from 'bottleneck';
@@ -139,7 +140,11 @@ export class ResilientHttp {
 
   async request<T>(config: AxiosRequestConfig, options: RequestOptions): Promise<AxiosResponse<T>> {
     const policy = options.idempotent ? this.retryPolicy : this.retryPolicyForWrites;
-    return policy.execute(() => this.limiter.schedule(() => this.attempt<T>(config)));
+    // Bottleneck may start a queued job from another caller's async context; binding keeps the
+    // caller's (its correlation id travels on the request).
+    return policy.execute(() =>
+      this.limiter.schedule(AsyncResource.bind(() => this.attempt<T>(config))),
+    );
   }
 
   private async attempt<T>(config: AxiosRequestConfig): Promise<AxiosResponse<T>> {

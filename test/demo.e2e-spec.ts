@@ -1,0 +1,80 @@
+import { Writable } from 'node:stream';
+import { runDemo } from '../scripts/demo';
+
+/**
+ * `npm run demo -- --exit` in-process: the README's end-to-end command must keep working, and every
+ * seeded event must end as it was meant to, with exactly one Revel order per eligible event.
+ */
+describe('npm run demo (e2e)', () => {
+  it('should run the whole scenario, end every event in its expected state and shut down', async () => {
+    const printed: string[] = [];
+    const logs: string[] = [];
+    const logStream = new Writable({
+      write(chunk: Buffer, _enc, done) {
+        logs.push(chunk.toString('utf8'));
+        done();
+      },
+    });
+    const started = Date.now();
+    const result = await runDemo({
+      exit: true,
+      port: 0,
+      out: (text) => printed.push(text),
+      logStream,
+    });
+    const output = printed.join('');
+    if (!result.ok) {
+      throw new Error(`demo reported problems:\n${output}\nservice logs:\n${logs.join('')}`);
+    }
+
+    expect(result.problems).toEqual([]);
+    expect(Date.now() - started).toBeLessThan(20_000);
+    expect(
+      Object.fromEntries(result.outcomes.map((o) => [o.scenario, `${o.state}/${o.reason}`])),
+    ).toEqual({
+      'today, discount': 'INJECTED/INJECTED',
+      'today, surcharge': 'INJECTED/INJECTED',
+      tomorrow: 'HELD/TOO_EARLY',
+      yesterday: 'SKIPPED/EVENT_DAY_PASSED',
+      'today, tentative': 'SKIPPED/STATUS_NOT_ELIGIBLE',
+      'unmapped location': 'SKIPPED/LOCATION_NOT_MAPPED',
+      'unknown items only': 'SKIPPED/NO_ITEMS_MATCHED',
+      'reconciliation only': 'INJECTED/INJECTED',
+      'packing-slip item': 'INJECTED/INJECTED',
+    });
+    for (const o of result.outcomes) {
+      expect(o).toMatchObject({ state: o.expectedState, reason: o.expectedReason, problems: [] });
+    }
+
+    // Exactly one order per eligible event, each the one the ledger points at.
+    const injected = result.outcomes.filter((o) => o.expectedState === 'INJECTED');
+    expect(result.orders).toHaveLength(injected.length);
+    for (const o of injected) {
+      const orders = result.orders.filter((r) => r.localId === `Triple Seat_${o.eventId}`);
+      expect(orders).toHaveLength(1);
+      expect(String(orders[0].id)).toBe(o.revelOrderId);
+      expect(orders[0].finalTotal).toBe(o.finalTotal);
+    }
+    const byScenario = (name: string) => {
+      const outcome = result.outcomes.find((o) => o.scenario === name);
+      return result.orders.find((r) => r.localId === `Triple Seat_${outcome?.eventId}`);
+    };
+    expect(byScenario('today, discount')).toMatchObject({
+      subtotal: '54.40',
+      discount: '4.40',
+      finalTotal: '50.00',
+    });
+    expect(byScenario('today, surcharge')).toMatchObject({
+      subtotal: '60.00',
+      surcharge: '4.80',
+      finalTotal: '64.80',
+    });
+    expect(result.emails).toBeGreaterThanOrEqual(injected.length);
+
+    expect(output).toContain('TripleSeat events → ledger');
+    expect(output).toContain('Revel orders in the sandbox');
+    expect(output).toContain(`Authorization: Bearer ${result.apiToken}`);
+    expect(output).toContain('/health/ready');
+    expect(output).toContain('shut down.');
+  });
+});
