@@ -3,6 +3,12 @@ import { ReconciliationScheduler } from '../src/sync/reconciliation.scheduler';
 import { SyncWorker } from '../src/sync/sync.worker';
 import { LedgerRepository } from '../src/database/ledger.repository';
 import { Harness, SECRETS, startHarness } from './support/harness';
+import {
+  createPgSchema,
+  PgSchema,
+  TEST_DATABASE_URL,
+  warnPostgresSkipped,
+} from './support/pg-schema';
 
 const webhookBody = (
   id: number | string,
@@ -13,15 +19,23 @@ const webhookBody = (
   event: { id, status: 'CLOSED', site_id: 15691, updated_at: '12/28/2025 12:56 PM', ...extra },
 });
 
-describe('Sync pipeline (e2e, SQLite, sandboxes over HTTP)', () => {
+const databases: { name: string }[] = [{ name: 'sqlite' }];
+if (TEST_DATABASE_URL) databases.push({ name: 'postgres' });
+else warnPostgresSkipped('pipeline e2e');
+
+describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({ name }) => {
   let h: Harness;
+  let schema: PgSchema | undefined;
 
   beforeAll(async () => {
-    h = await startHarness({ env: { RECONCILE_ENABLED: 'true' } });
+    if (name === 'postgres' && TEST_DATABASE_URL)
+      schema = await createPgSchema(TEST_DATABASE_URL, 'pipeline');
+    h = await startHarness({ env: { RECONCILE_ENABLED: 'true' }, databaseUrl: schema?.url });
   });
 
   afterAll(async () => {
     await h.close();
+    await schema?.drop();
   });
 
   it('should turn a signed webhook for today into one Revel order equal to the invoice to the cent, and e-mail it', async () => {

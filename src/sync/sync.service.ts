@@ -93,14 +93,23 @@ export class SyncService {
 
   /** Processes the event here if it is due, else waits for whoever holds it; returns its row. */
   private async settle(eventId: string): Promise<SyncEventRow> {
-    if (this.config.enableConnector) await this.worker.runNow(eventId);
     const deadline = Date.now() + WAIT_LIMIT_MS;
     for (;;) {
+      // A claim can lose to a concurrent one (another worker, another replica, SKIP LOCKED); then
+      // wait for that one to finish, and claim again if it left the event due.
+      if (this.config.enableConnector) await this.worker.runNow(eventId);
       const row = await this.ledger.get(eventId);
       if (!row) throw new Error(`event ${eventId} vanished from the ledger`);
-      if (row.state !== 'IN_PROGRESS' || Date.now() > deadline) return row;
+      if (Date.now() > deadline || !this.unsettled(row)) return row;
       await sleep(WAIT_POLL_MS);
     }
+  }
+
+  /** Still being processed, or due and about to be. */
+  private unsettled(row: SyncEventRow): boolean {
+    if (row.state === 'IN_PROGRESS') return true;
+    const due = row.next_attempt_at <= this.clock.now().getTime();
+    return this.config.enableConnector && due && (row.state === 'PENDING' || row.state === 'HELD');
   }
 
   private report(mode: 'single' | 'bulk', rows: SyncEventRow[]): SyncReport {
