@@ -6,6 +6,7 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { CommonModule } from './common/common.module';
 import { loggerParams } from './common/logging';
+import { throttlerModule } from './common/throttling';
 import { allConfigNamespaces, validateConfiguration } from './config/configuration';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
@@ -47,6 +48,7 @@ export class AppModule {
         config,
         LoggerModule.forRoot(loggerParams(logLevel, options.logStream)),
         ScheduleModule.forRoot(),
+        throttlerModule,
         CommonModule,
         DatabaseModule,
         TripleSeatModule,

@@ -1,10 +1,13 @@
 import type { INestApplication } from '@nestjs/common';
 import type { NestExpressApplication } from '@nestjs/platform-express';
+import type { ConfigType } from '@nestjs/config';
 import express from 'express';
+import helmet from 'helmet';
 import { ClsMiddleware } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { correlationIdFor, CORRELATION_HEADER } from './common/correlation/correlation-id';
+import { httpConfig } from './config/configuration';
 
 /** The body limit of SPEC §7; larger bodies are answered 413 before anything reads them. */
 export const BODY_LIMIT = '1mb';
@@ -25,6 +28,11 @@ export function configureApp(app: INestApplication): void {
       },
     }).use,
   );
+  const { trustProxy } = expressApp.get<ConfigType<typeof httpConfig>>(httpConfig.KEY);
+  if (trustProxy)
+    expressApp.set('trust proxy', /^\d+$/.test(trustProxy) ? Number(trustProxy) : trustProxy);
+  // Security headers; the CSP still lets the self-hosted Swagger UI run its own scripts.
+  expressApp.use(helmet());
   // The webhook signature is over the exact bytes: keep them raw there; the controller parses.
   expressApp.use('/webhooks', express.raw({ type: () => true, limit: BODY_LIMIT }));
   expressApp.use(express.json({ limit: BODY_LIMIT }));

@@ -89,6 +89,15 @@ export const syncConfig = registerAs('sync', () => {
   };
 });
 
+export const httpConfig = registerAs('http', () => {
+  const e = env();
+  return {
+    webhookPerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+    apiPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
+    trustProxy: e.TRUST_PROXY,
+  };
+});
+
 export const mailConfig = registerAs('mail', () => {
   const e = env();
   return { smtpUrl: e.SMTP_URL, from: e.NOTIFY_EMAIL_FROM, to: e.NOTIFY_EMAIL_TO ?? [] };
@@ -100,4 +109,5 @@ export const allConfigNamespaces = [
   revelConfig,
   syncConfig,
   mailConfig,
+  httpConfig,
 ];

@@ -252,6 +252,22 @@ export class EnvironmentVariables {
   @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   SYNC_API_TOKEN!: string;
 
+  // Abuse protection, per client address and replica
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_RATE_LIMIT_PER_MINUTE = 60000;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  API_RATE_LIMIT_PER_MINUTE = 600;
+
+  /** Express `trust proxy`: set behind a load balancer so client addresses come from X-Forwarded-For. */
+  @IsOptional()
+  @IsString()
+  TRUST_PROXY?: string;
+
   // Mail
   @IsOptional()
   @Matches(/^smtps?:\/\/.+/, { message: 'must be smtp://host:port or smtps://…' })

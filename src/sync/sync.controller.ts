@@ -12,7 +12,9 @@ import {
   ValidationPipe,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import { ApiTokenGuard } from '../common/api-token.guard';
+import { THROTTLE_WEBHOOK } from '../common/throttling';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { syncConfig } from '../config/configuration';
 import { LedgerRepository } from '../database/ledger.repository';
@@ -30,7 +32,8 @@ const parseJson = (text: string | null): unknown => (text ? (JSON.parse(text) as
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
 
 @Controller('api/sync')
-@UseGuards(ApiTokenGuard)
+@UseGuards(ThrottlerGuard, ApiTokenGuard)
+@SkipThrottle({ [THROTTLE_WEBHOOK]: true })
 @UsePipes(validation)
 export class SyncController {
   constructor(

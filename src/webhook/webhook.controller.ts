@@ -9,7 +9,9 @@ import {
   ServiceUnavailableException,
   UseGuards,
 } from '@nestjs/common';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
 import type { Request } from 'express';
+import { THROTTLE_API } from '../common/throttling';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { LedgerRepository } from '../database/ledger.repository';
 import { SyncWorker } from '../sync/sync.worker';
@@ -30,6 +32,7 @@ export interface WebhookAnswer {
  * TripleSeat or Revel: the worker does the rest. A 503 makes TripleSeat re-send.
  */
 @Controller('webhooks')
+@SkipThrottle({ [THROTTLE_API]: true })
 export class WebhookController {
   private readonly logger = new Logger(WebhookController.name);
 
@@ -40,7 +43,7 @@ export class WebhookController {
 
   @Post('tripleseat')
   @HttpCode(200)
-  @UseGuards(WebhookSignatureGuard)
+  @UseGuards(ThrottlerGuard, WebhookSignatureGuard)
   async receive(@Req() req: Request): Promise<WebhookAnswer> {
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     let body: unknown;
