@@ -245,6 +245,20 @@ export class RevelSandbox {
     return structuredClone(row) as unknown as RevelOrder;
   }
 
+  /**
+   * Reopens an order, as a manager reopening a closed check at the POS: its history no longer
+   * records a close, so Revel no longer derives `closed`. Returns the order, or undefined.
+   */
+  reopenOrder(orderId: number): RevelOrder | undefined {
+    const order = this.orderRows.get(orderId);
+    if (!order) return undefined;
+    for (const history of this.historyRows.values()) {
+      if (history.order === order.resource_uri) history.closed = null;
+    }
+    this.deriveTotals(order);
+    return structuredClone(order) as unknown as RevelOrder;
+  }
+
   /** Withholds the response of the next `count` matching requests after processing them. */
   loseResponses(rule: LostResponseRule): this {
     this.lostResponseRules.push({ ...rule, method: rule.method.toUpperCase() });
@@ -336,8 +350,15 @@ export class RevelSandbox {
     app.patch('/resources/Order/:id/', (req, res) => this.patchOrder(req, res));
     app.get('/resources/OrderItem/', (req, res) => this.list(req, res, this.itemRows));
     app.post('/resources/OrderItem/', (req, res) => this.createOrderItem(req, res));
+    app.patch('/resources/OrderItem/:id/', (req, res) =>
+      this.patchChild(req, res, this.itemRows, 'OrderItem'),
+    );
+    app.delete('/resources/OrderItem/:id/', (req, res) => this.deleteOrderItem(req, res));
     app.get('/resources/Payment/', (req, res) => this.list(req, res, this.paymentRows));
     app.post('/resources/Payment/', (req, res) => this.createPayment(req, res));
+    app.patch('/resources/Payment/:id/', (req, res) =>
+      this.patchChild(req, res, this.paymentRows, 'Payment'),
+    );
     app.get('/resources/OrderHistory/', (req, res) => this.list(req, res, this.historyRows));
     app.post('/resources/OrderHistory/', (req, res) => this.createHistory(req, res));
     app.get('/resources/Product/', (req, res) =>
@@ -550,6 +571,53 @@ export class RevelSandbox {
     this.respond(req, res, 201, row);
   }
 
+  /** PATCH of an OrderItem or a Payment: the given fields change, references do not. */
+  private patchChild(
+    req: Request,
+    res: Response,
+    rows: Map<number, Row>,
+    resource: 'OrderItem' | 'Payment',
+  ): void {
+    const row = rows.get(Number(req.params.id));
+    if (!row) {
+      sendError(res, 404, `${resource} not found`);
+      return;
+    }
+    const body = this.bodyOf(req, res);
+    if (!body) return;
+    const problems: Record<string, string> = {};
+    if ('quantity' in body && (typeof body.quantity !== 'number' || !(body.quantity > 0)))
+      problems.quantity = 'a positive number is required';
+    for (const field of ['price', 'initial_price', 'price_to_display', 'amount']) {
+      if (field in body && toMicros(body[field]) === undefined)
+        problems[field] = 'a decimal is required';
+    }
+    if (Object.keys(problems).length > 0) {
+      sendError(res, 400, `invalid ${resource}`, problems);
+      return;
+    }
+    const readOnly = new Set(['id', 'resource_uri', 'uuid', 'order']);
+    for (const [key, value] of Object.entries(body)) {
+      if (!readOnly.has(key)) row[key] = value;
+    }
+    const order = this.orderRows.get(uriId(row.order) ?? NaN);
+    if (order) this.deriveTotals(order);
+    this.respond(req, res, 200, row);
+  }
+
+  private deleteOrderItem(req: Request, res: Response): void {
+    const id = Number(req.params.id);
+    const row = this.itemRows.get(id);
+    if (!row) {
+      sendError(res, 404, 'OrderItem not found');
+      return;
+    }
+    this.itemRows.delete(id);
+    const order = this.orderRows.get(uriId(row.order) ?? NaN);
+    if (order) this.deriveTotals(order);
+    this.respond(req, res, 204, undefined);
+  }
+
   private createPayment(req: Request, res: Response): void {
     const body = this.bodyOf(req, res);
     if (!body) return;
@@ -655,7 +723,12 @@ export class RevelSandbox {
   /** Revel creates an AppliedDiscountOrder when an order's discount and amount are PATCHed. */
   private materialiseDiscount(order: Row): void {
     const amount = toMicros(order.discount_amount);
-    if (typeof order.discount !== 'string' || amount === undefined || amount <= 0) return;
+    if (typeof order.discount !== 'string' || amount === undefined || amount <= 0) {
+      // The discount was taken off (PATCHed to null or to a zero amount).
+      order.applied_discounts = [];
+      order.is_discounted = false;
+      return;
+    }
     const existing = (order.applied_discounts as Row[]).find((d) => d.discount === order.discount);
     const applied: Row = existing ?? {
       id: this.nextIds.discount++,

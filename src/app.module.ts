@@ -11,6 +11,7 @@ import { allConfigNamespaces, validateConfiguration } from './config/configurati
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RevelModule } from './revel/revel.module';
 import { SyncModule } from './sync/sync.module';
@@ -50,6 +51,7 @@ export class AppModule {
         ScheduleModule.forRoot(),
         throttlerModule,
         CommonModule,
+        MetricsModule,
         DatabaseModule,
         TripleSeatModule,
         RevelModule,

@@ -8,6 +8,7 @@ import { Logger } from 'nestjs-pino';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import { correlationIdFor, CORRELATION_HEADER } from './common/correlation/correlation-id';
 import { httpConfig } from './config/configuration';
+import { setupOpenApi } from './openapi';
 
 /** The body limit of SPEC §7; larger bodies are answered 413 before anything reads them. */
 export const BODY_LIMIT = '1mb';
@@ -39,6 +40,7 @@ export function configureApp(app: INestApplication): void {
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useGlobalFilters(new AllExceptionsFilter());
   expressApp.disable('x-powered-by');
+  setupOpenApi(expressApp);
   // Exit with 0 after a clean shutdown instead of re-raising the signal (which loses late logs).
   expressApp.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
 }

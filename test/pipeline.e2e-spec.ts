@@ -249,13 +249,13 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
 
     it('should acknowledge a non-actionable trigger and a duplicate delivery without queueing twice', async () => {
       const ignored = await h.webhook({
-        webhook_trigger_type: 'DELETE_EVENT',
+        webhook_trigger_type: 'REASSIGN_EVENT_OWNERSHIP',
         event: { id: 62000002 },
       });
       expect(ignored.body).toMatchObject({
         ok: true,
         reason: 'TRIGGER_NOT_ACTIONABLE',
-        trigger: 'DELETE_EVENT',
+        trigger: 'REASSIGN_EVENT_OWNERSHIP',
       });
       h.seedEvent({ id: 62000003 });
       const raw = JSON.stringify(webhookBody(62000003));

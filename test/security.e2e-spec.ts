@@ -42,7 +42,12 @@ describe('Security hardening (e2e)', () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) {
       statuses.push(
-        (await h.webhook({ webhook_trigger_type: 'DELETE_EVENT', event: { id: 1 + i } })).status,
+        (
+          await h.webhook({
+            webhook_trigger_type: 'REASSIGN_EVENT_OWNERSHIP',
+            event: { id: 1 + i },
+          })
+        ).status,
       );
     }
     expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]);

@@ -29,7 +29,9 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
       return correlationId ? { correlationId } : {};
     },
     // Probes would drown the useful lines.
-    autoLogging: { ignore: (req: IncomingMessage) => (req.url ?? '').startsWith('/health') },
+    autoLogging: {
+      ignore: (req: IncomingMessage) => /^\/(health|metrics)(\/|\?|$)/.test(req.url ?? ''),
+    },
     serializers: {
       req: (req: { id?: string; method?: string; url?: string }) => ({
         id: req.id,

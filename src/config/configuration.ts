@@ -28,7 +28,13 @@ const env = (): EnvironmentVariables => validateEnvironment(process.env);
 
 export const appConfig = registerAs('app', () => {
   const e = env();
-  return { port: e.PORT, host: e.HOST, logLevel: e.LOG_LEVEL, databaseUrl: e.DATABASE_URL };
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    logLevel: e.LOG_LEVEL,
+    databaseUrl: e.DATABASE_URL,
+    metricsToken: e.METRICS_TOKEN,
+  };
 });
 
 export const tripleseatConfig = registerAs('tripleseat', () => {
@@ -40,6 +46,7 @@ export const tripleseatConfig = registerAs('tripleseat', () => {
     clientId: e.TRIPLESEAT_CLIENT_ID,
     clientSecret: e.TRIPLESEAT_CLIENT_SECRET,
     webhookSigningKey: e.TRIPLESEAT_WEBHOOK_SIGNING_KEY,
+    webhookPreviousSigningKey: e.TRIPLESEAT_WEBHOOK_SIGNING_KEY_PREVIOUS,
     webhookToleranceSeconds: e.WEBHOOK_TOLERANCE_SECONDS,
     ratePerSecond: e.TRIPLESEAT_RATE_LIMIT_PER_SECOND,
     timeoutMs: e.UPSTREAM_TIMEOUT_MS,
@@ -60,6 +67,7 @@ export const revelConfig = registerAs('revel', () => {
     paymentTypeId: e.REVEL_PAYMENT_TYPE_ID,
     localIdTemplate: e.REVEL_LOCAL_ID_TEMPLATE,
     productCacheTtlSeconds: e.PRODUCT_CACHE_TTL_SECONDS,
+    createSettleSeconds: e.REVEL_CREATE_SETTLE_SECONDS,
     ratePerSecond: e.REVEL_RATE_LIMIT_PER_SECOND,
     timeoutMs: e.UPSTREAM_TIMEOUT_MS,
     maxAttempts: e.UPSTREAM_MAX_ATTEMPTS,

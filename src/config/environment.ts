@@ -89,6 +89,11 @@ export class EnvironmentVariables {
   @IsNotEmpty()
   TRIPLESEAT_WEBHOOK_SIGNING_KEY!: string;
 
+  /** The key being retired during a rotation: deliveries signed with it are still accepted. */
+  @IsOptional()
+  @IsString()
+  TRIPLESEAT_WEBHOOK_SIGNING_KEY_PREVIOUS?: string;
+
   @Transform(toNumber)
   @IsInt()
   @Min(1)
@@ -153,6 +158,13 @@ export class EnvironmentVariables {
   @Min(0)
   @Max(86400)
   PRODUCT_CACHE_TTL_SECONDS = 600;
+
+  /** How long after an Order POST of unknown outcome before another POST may be sent. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  REVEL_CREATE_SETTLE_SECONDS = 120;
 
   // Both upstreams
   @Transform(toNumber)
@@ -268,6 +280,12 @@ export class EnvironmentVariables {
   @IsString()
   TRUST_PROXY?: string;
 
+  /** When set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
+  METRICS_TOKEN?: string;
+
   // Mail
   @IsOptional()
   @Matches(/^smtps?:\/\/.+/, { message: 'must be smtp://host:port or smtps://…' })
@@ -286,9 +304,11 @@ export class EnvironmentVariables {
 const SECRET_NAMES = new Set([
   'TRIPLESEAT_CLIENT_SECRET',
   'TRIPLESEAT_WEBHOOK_SIGNING_KEY',
+  'TRIPLESEAT_WEBHOOK_SIGNING_KEY_PREVIOUS',
   'REVEL_API_KEY',
   'REVEL_API_SECRET',
   'SYNC_API_TOKEN',
+  'METRICS_TOKEN',
   'SMTP_URL',
   'DATABASE_URL',
 ]);

@@ -16,6 +16,7 @@ import { Pool, types as pgTypes } from 'pg';
 import { appConfig } from '../config/configuration';
 import { Database } from './database.types';
 import { initialMigration } from './migrations/001-initial';
+import { driftMigration } from './migrations/002-drift';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -79,7 +80,10 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 export async function migrate(db: Kysely<Database>, dialect: DialectName): Promise<void> {
   const provider: MigrationProvider = {
     getMigrations: (): Promise<Record<string, Migration>> =>
-      Promise.resolve({ '001-initial': initialMigration(dialect) }),
+      Promise.resolve({
+        '001-initial': initialMigration(dialect),
+        '002-drift': driftMigration(),
+      }),
   };
   const run = async (handle: Kysely<Database>) => {
     const { error, results } = await new Migrator({ db: handle, provider }).migrateToLatest();

@@ -12,11 +12,23 @@ export const LEDGER_STATES = [
   'SKIPPED',
   'DRY_RUN',
   'FAILED',
+  /** We wrote the order, and the TripleSeat event changed since (or was cancelled / deleted). */
+  'DRIFTED',
 ] as const;
 export type LedgerState = (typeof LEDGER_STATES)[number];
 
-/** States in which the event has its Revel order: nothing will ever write again. */
-export const ORDER_EXISTS_STATES: readonly LedgerState[] = ['INJECTED', 'ALREADY_EXISTS'];
+/**
+ * States in which the event has its Revel order: the pipeline never writes another one. (An operator's
+ * resync may rewrite a DRIFTED order of ours in place; it never creates a second.)
+ */
+export const ORDER_EXISTS_STATES: readonly LedgerState[] = [
+  'INJECTED',
+  'ALREADY_EXISTS',
+  'DRIFTED',
+];
+
+/** States whose Revel order we wrote: drift checks and resyncs apply to these only. */
+export const OUR_ORDER_STATES: readonly LedgerState[] = ['INJECTED', 'DRIFTED'];
 
 export interface SyncEventTable {
   event_id: string;
@@ -41,6 +53,10 @@ export interface SyncEventTable {
   correlation_id: string | null;
   created_at: EpochMs;
   updated_at: EpochMs;
+  /** A drift check of the written order is requested and due at this time (null: none pending). */
+  drift_check_at: EpochMs | null;
+  /** DriftRecord as JSON: what changed in TripleSeat since the order was written. */
+  drift: string | null;
 }
 
 export interface SyncEventHistoryTable {

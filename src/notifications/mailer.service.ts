@@ -11,7 +11,7 @@ import { createTransport, Transporter } from 'nodemailer';
 import SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { mailConfig } from '../config/configuration';
-import { EventFailedNotice, OrderInjectedNotice } from './notification.types';
+import { EventFailedNotice, OrderDriftedNotice, OrderInjectedNotice } from './notification.types';
 
 /**
  * How long failures are gathered into one digest after a failure mail went out. Optional provider:
@@ -126,6 +126,16 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
       ? `[DRY RUN] Revel order not written for TripleSeat event #${oneLine(notice.eventId)}`
       : `Revel order ${oneLine(notice.revelOrderId)} created for TripleSeat event #${oneLine(notice.eventId)}`;
     return this.send('order', subject, renderOrder(notice, correlationId));
+  }
+
+  /**
+   * One e-mail when a TripleSeat event no longer matches the Revel order we wrote for it. The
+   * caller sends it only when the set of changes is new, so repeated checks do not repeat it.
+   */
+  orderDrifted(notice: OrderDriftedNotice): Promise<boolean> {
+    const correlationId = notice.correlationId ?? currentCorrelationId();
+    const subject = `TripleSeat event #${oneLine(notice.eventId)} changed after Revel order ${oneLine(notice.revelOrderId)} was written`;
+    return this.send('drift', subject, renderDrift(notice, correlationId));
   }
 
   /**
@@ -265,6 +275,27 @@ function renderOrder(n: OrderInjectedNotice, correlationId: string | undefined):
     `Correlation id: ${correlationId ?? '(none)'}`,
   );
   return lines.join('\n') + '\n';
+}
+
+function renderDrift(n: OrderDriftedNotice, correlationId: string | undefined): string {
+  const context = eventLine(n);
+  return (
+    [
+      `TripleSeat event #${n.eventId} changed after its Revel order was written.`,
+      'The Revel order has NOT been changed.',
+      '',
+      `Event:          #${n.eventId}${context ? ` (${context})` : ''}`,
+      `Revel order id: ${n.revelOrderId}`,
+      '',
+      'What changed:',
+      ...n.changes.map((change) => `  - ${oneLine(change)}`),
+      '',
+      'Adjust the order at the POS, or, while it is still open in Revel, rewrite it to match with',
+      `POST /api/sync/events/${n.eventId}/resync.`,
+      '',
+      `Correlation id: ${correlationId ?? '(none)'}`,
+    ].join('\n') + '\n'
+  );
 }
 
 function renderFailure(n: EventFailedNotice): string {

@@ -48,3 +48,16 @@ export interface EventFailedNotice {
   /** Defaults to the id of the work in progress. */
   correlationId?: string;
 }
+
+/** A TripleSeat event changed after we wrote its Revel order; the order was left as it is. */
+export interface OrderDriftedNotice {
+  eventId: string;
+  eventName?: string;
+  eventDate?: string;
+  locationName?: string;
+  revelOrderId: string;
+  /** Readable changes, e.g. "TRIPLE OG: quantity 8 → 10", "event deleted in TripleSeat". */
+  changes: string[];
+  /** Defaults to the id of the work in progress. */
+  correlationId?: string;
+}

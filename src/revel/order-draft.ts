@@ -61,6 +61,12 @@ export interface OrderWriteProgress {
   paymentDone?: boolean;
   finalized?: boolean;
   historyDone?: boolean;
+  /**
+   * When an Order POST ended with an unknown outcome (timeout, 5xx, dropped connection) and the
+   * lookup right after did not find it. Revel may still commit it, so no second POST is sent until
+   * REVEL_CREATE_SETTLE_SECONDS have passed and a fresh lookup still finds nothing.
+   */
+  createUnknownAt?: number;
 }
 
 export type OrderWriteOutcome =

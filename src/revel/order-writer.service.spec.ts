@@ -87,6 +87,7 @@ const WRITE_ROUTES = [
 ];
 
 describe(RevelOrderWriter.name, () => {
+  let settings: ConfigType<typeof revelConfig>;
   let sandbox: RevelSandbox;
   let writer: RevelOrderWriter;
   let close: () => Promise<void>;
@@ -104,7 +105,7 @@ describe(RevelOrderWriter.name, () => {
   beforeEach(async () => {
     sandbox.reset();
     sandbox.seedProducts(ESTABLISHMENT, fixtureProducts());
-    const settings: ConfigType<typeof revelConfig> = {
+    settings = {
       apiBaseUrl: sandbox.url,
       apiKey: API_KEY,
       apiSecret: API_SECRET,
@@ -115,6 +116,7 @@ describe(RevelOrderWriter.name, () => {
       paymentTypeId: 236,
       localIdTemplate: 'Triple Seat_{eventId}',
       productCacheTtlSeconds: 600,
+      createSettleSeconds: 0,
       ratePerSecond: 1000,
       timeoutMs: 300,
       maxAttempts: 3,
@@ -356,6 +358,32 @@ describe(RevelOrderWriter.name, () => {
 
     expectOneCompleteOrder(d);
     expect(sandbox.requestCount('POST /resources/Order/')).toBe(2);
+  });
+
+  it('should not POST the order again while an earlier POST of unknown outcome may still commit', async () => {
+    settings.createSettleSeconds = 60;
+    const d = draft();
+    const book = ledger();
+    sandbox.faults.add({
+      method: 'POST',
+      path: '/resources/Order/',
+      next: { count: 1, kind: 'hang' },
+    });
+
+    await expect(writer.write(d, {}, book.save)).rejects.toMatchObject({ code: 'TIMEOUT' });
+    expect(book.last().createUnknownAt).toEqual(expect.any(Number));
+    await expect(writer.write(d, book.last(), book.save)).rejects.toMatchObject({
+      code: 'CREATE_OUTCOME_PENDING',
+      retryable: true,
+    });
+    expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
+
+    // Revel commits the first POST late: the next attempt adopts it instead of writing another.
+    sandbox.seedOrder({ establishmentId: ESTABLISHMENT, localId: d.localId, uuid: d.orderUuid });
+    const outcome = await writer.write(d, book.last(), book.save);
+    expect(outcome).toMatchObject({ kind: 'written', resumed: true });
+    expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
+    expect(sandbox.ordersByLocalId(d.localId)).toHaveLength(1);
   });
 
   it('should write nothing again when every step is already recorded', async () => {

@@ -1,10 +1,11 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
+import { MetricsService } from '../metrics/metrics.service';
 import { OrderDraft, OrderLine, OrderWriteOutcome, OrderWriteProgress } from './order-draft';
 import { RevelClient } from './revel.client';
-import { RevelOrder, RevelOrderCreate, revelUri } from './revel.types';
+import { RevelOrder, RevelOrderCreate, RevelOrderItemCreate, revelUri } from './revel.types';
 
 /** Integer cents → Revel's decimal string ("108.80"), by integer arithmetic only. */
 export function centsToDecimal(cents: number): string {
@@ -85,6 +86,7 @@ export class RevelOrderWriter {
   constructor(
     private readonly client: RevelClient,
     @Inject(revelConfig.KEY) private readonly config: ConfigType<typeof revelConfig>,
+    @Optional() private readonly metrics?: MetricsService,
   ) {}
 
   async write(
@@ -96,6 +98,10 @@ export class RevelOrderWriter {
     const state: OrderWriteProgress = { ...progress, itemsDone: [...(progress.itemsDone ?? [])] };
     const save = () => saveProgress({ ...state, itemsDone: [...(state.itemsDone ?? [])] });
     let resumed = state.orderId !== undefined;
+    // An order this very call created holds nothing we did not add ourselves (each step below
+    // runs only after the previous one succeeded), so its items, payments and history need no
+    // listing. That saves three Revel calls per event against a rate-limited API.
+    let fresh = false;
 
     if (state.orderId === undefined) {
       const found = await this.lookup(draft);
@@ -115,15 +121,29 @@ export class RevelOrderWriter {
         state.orderId = found.order.id;
         resumed = true;
       } else {
-        const created = await this.createOrder(draft);
+        this.assertCreateSettled(state);
+        let created: { order: RevelOrder; adopted: boolean };
+        try {
+          created = await this.createOrder(draft);
+        } catch (error) {
+          if (outcomeUnknown(error)) {
+            state.createUnknownAt = Date.now();
+            await save();
+          }
+          throw error;
+        }
+        delete state.createUnknownAt;
+        // A POST that succeeded, or one whose unknown outcome turned out to be a success.
+        this.metrics?.revelOrderCreated();
         state.orderId = created.order.id;
         resumed = created.adopted;
+        fresh = !created.adopted;
       }
       await save();
     }
 
     const orderId = state.orderId;
-    await this.writeItems(draft, orderId, state, save);
+    await this.writeItems(draft, orderId, state, save, fresh);
 
     if (draft.discountCents > 0 && !state.discountDone) {
       const amount = centsToDecimal(draft.discountCents);
@@ -139,7 +159,7 @@ export class RevelOrderWriter {
     }
 
     if (draft.finalTotalCents > 0 && !state.paymentDone) {
-      const payments = await this.client.listPayments(orderId);
+      const payments = fresh ? [] : await this.client.listPayments(orderId);
       if (!payments.some((payment) => payment.uuid === draft.paymentUuid)) {
         await this.client.createPayment({
           uuid: draft.paymentUuid,
@@ -177,7 +197,7 @@ export class RevelOrderWriter {
     }
 
     if (!state.historyDone) {
-      const histories = await this.client.listOrderHistory(orderId);
+      const histories = fresh ? [] : await this.client.listOrderHistory(orderId);
       if (!histories.some((history) => history.uuid === draft.historyUuid)) {
         await this.client.createOrderHistory({
           uuid: draft.historyUuid,
@@ -195,6 +215,26 @@ export class RevelOrderWriter {
 
     this.logger.log({ eventId: draft.eventId, orderId, resumed }, 'Revel order written');
     return { kind: 'written', orderId, resumed };
+  }
+
+  /**
+   * Refuses a new Order POST while an earlier one may still be committing in Revel (its outcome
+   * was unknown and the lookup did not find it). Wall-clock time on purpose: this is about when
+   * Revel may still commit, not business time. The caller retries after the hinted delay.
+   */
+  private assertCreateSettled(state: OrderWriteProgress): void {
+    if (state.createUnknownAt === undefined) return;
+    const waitMs = state.createUnknownAt + this.config.createSettleSeconds * 1000 - Date.now();
+    if (waitMs > 0) {
+      throw new UpstreamError(
+        'revel',
+        `an earlier order create has an unknown outcome; not creating again for ${Math.ceil(waitMs / 1000)} s`,
+        undefined,
+        true,
+        waitMs,
+        'CREATE_OUTCOME_PENDING',
+      );
+    }
   }
 
   /**
@@ -259,6 +299,7 @@ export class RevelOrderWriter {
     orderId: number,
     state: OrderWriteProgress,
     save: () => Promise<void>,
+    fresh: boolean,
   ): Promise<void> {
     const done = new Set(state.itemsDone);
     const pending = draft.lines.filter((line) => !done.has(line.index));
@@ -268,7 +309,8 @@ export class RevelOrderWriter {
       state.itemsDone = [...done].sort((a, b) => a - b);
     };
 
-    const existing = new Set((await this.client.listOrderItems(orderId)).map((item) => item.uuid));
+    const listed = fresh ? [] : await this.client.listOrderItems(orderId);
+    const existing = new Set(listed.map((item) => item.uuid));
     const missing = pending.filter((line) => !existing.has(line.uuid));
     if (missing.length < pending.length) {
       pending.filter((line) => existing.has(line.uuid)).forEach(record);
@@ -309,7 +351,8 @@ export class RevelOrderWriter {
     return body;
   }
 
-  private itemBody(draft: OrderDraft, orderId: number, line: OrderLine) {
+  /** The OrderItem record of one line (also used by the resync, with the line's new uuid). */
+  itemBody(draft: OrderDraft, orderId: number, line: OrderLine): RevelOrderItemCreate {
     const price = centsToDecimal(line.unitPriceCents);
     return {
       uuid: line.uuid,

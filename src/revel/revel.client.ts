@@ -6,6 +6,7 @@ import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { ResilienceOptions, ResilientHttp } from '../common/http/resilient-http';
 import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
+import { MetricsService } from '../metrics/metrics.service';
 import {
   RevelList,
   RevelOrder,
@@ -14,9 +15,11 @@ import {
   RevelOrderHistoryCreate,
   RevelOrderItem,
   RevelOrderItemCreate,
+  RevelOrderItemPatch,
   RevelOrderPatch,
   RevelPayment,
   RevelPaymentCreate,
+  RevelPaymentPatch,
   RevelProduct,
   revelUri,
 } from './revel.types';
@@ -54,6 +57,8 @@ const isOrder = (value: unknown): value is RevelOrder =>
   isResource(value) &&
   (value.uuid === undefined || value.uuid === null || typeof value.uuid === 'string');
 const isChild = <T>(value: unknown): value is T => isResource(value);
+/** A DELETE answers 204 with no body: nothing to check. */
+const isAnything = (_value: unknown): _value is unknown => true;
 const isProduct = (value: unknown): value is RevelProduct =>
   isResource(value) && typeof value.name === 'string';
 
@@ -82,6 +87,7 @@ export class RevelClient {
     httpService: HttpService,
     @Inject(revelConfig.KEY) config: ConfigType<typeof revelConfig>,
     @Optional() @Inject(REVEL_HTTP_TUNING) tuning: RevelHttpTuning = {},
+    @Optional() metrics?: MetricsService,
   ) {
     const axios = httpService.axiosRef;
     const authentication = `${config.apiKey}:${config.apiSecret}`;
@@ -103,6 +109,7 @@ export class RevelClient {
       maxDelayMs: 8000,
       maxConcurrent: 4,
       ...resilience,
+      metrics,
     });
   }
 
@@ -148,6 +155,25 @@ export class RevelClient {
     );
   }
 
+  /** Absolute values, so a retried PATCH changes nothing more (resync only). */
+  updateOrderItem(id: number, patch: RevelOrderItemPatch): Promise<RevelOrderItem> {
+    return this.send(
+      { method: 'PATCH', url: revelUri.orderItem(id), data: patch },
+      true,
+      isChild<RevelOrderItem>,
+    );
+  }
+
+  /** Removes an order item (resync only). One already gone (a retried DELETE) is not an error. */
+  async deleteOrderItem(id: number): Promise<void> {
+    try {
+      await this.send({ method: 'DELETE', url: revelUri.orderItem(id) }, true, isAnything);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404) return;
+      throw error;
+    }
+  }
+
   listOrderItems(orderId: number): Promise<RevelOrderItem[]> {
     return this.listAll('/resources/OrderItem/', { order: orderId }, isChild<RevelOrderItem>);
   }
@@ -156,6 +182,15 @@ export class RevelClient {
     return this.send(
       { method: 'POST', url: '/resources/Payment/', data: body },
       false,
+      isChild<RevelPayment>,
+    );
+  }
+
+  /** Absolute values, so a retried PATCH changes nothing more (resync only). */
+  updatePayment(id: number, patch: RevelPaymentPatch): Promise<RevelPayment> {
+    return this.send(
+      { method: 'PATCH', url: revelUri.payment(id), data: patch },
+      true,
       isChild<RevelPayment>,
     );
   }

@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigType } from '@nestjs/config';
 import { Clock } from '../common/clock';
 import { revelConfig } from '../config/configuration';
+import { RevelOrderRewriter } from './order-rewriter.service';
 import { RevelOrderWriter } from './order-writer.service';
 import { RevelProductCatalog } from './product-catalog';
 import { REVEL_HTTP_TUNING, RevelClient, RevelHttpTuning } from './revel.client';
@@ -29,9 +30,10 @@ import { REVEL_HTTP_TUNING, RevelClient, RevelHttpTuning } from './revel.client'
     RevelClient,
     RevelProductCatalog,
     RevelOrderWriter,
+    RevelOrderRewriter,
     Clock,
     { provide: REVEL_HTTP_TUNING, useValue: {} satisfies RevelHttpTuning },
   ],
-  exports: [RevelClient, RevelProductCatalog, RevelOrderWriter],
+  exports: [RevelClient, RevelProductCatalog, RevelOrderWriter, RevelOrderRewriter],
 })
 export class RevelModule {}

@@ -65,7 +65,8 @@ export interface RevelOrderCreate {
 
 /** Fields we PATCH on an order (discount, then the finalising totals). */
 export interface RevelOrderPatch {
-  discount?: string;
+  /** A Discount URI; null removes the discount (a resync whose invoice no longer has one). */
+  discount?: string | null;
   discount_amount?: RevelDecimal;
   discount_rule_amount?: RevelDecimal;
   discount_reason?: string;
@@ -146,6 +147,16 @@ export interface RevelOrderItem
   order: string;
 }
 
+/** Fields a resync PATCHes on an order item of ours. */
+export interface RevelOrderItemPatch {
+  quantity?: number;
+  price?: RevelDecimal;
+  initial_price?: RevelDecimal;
+  price_to_display?: RevelDecimal;
+  updated_by?: string;
+  updated_date?: string;
+}
+
 export interface RevelPaymentCreate {
   uuid: string;
   order: string;
@@ -166,6 +177,13 @@ export interface RevelPayment
   uuid: string;
   order: string;
   amount: RevelDecimal;
+}
+
+/** Fields a resync PATCHes on our payment. */
+export interface RevelPaymentPatch {
+  amount?: RevelDecimal;
+  updated_by?: string;
+  updated_date?: string;
 }
 
 export interface RevelOrderHistoryCreate {
@@ -201,4 +219,6 @@ export const revelUri = {
   product: (id: number | string): string => `/resources/Product/${id}/`,
   discount: (id: number | string): string => `/resources/Discount/${id}/`,
   order: (id: number | string): string => `/resources/Order/${id}/`,
+  orderItem: (id: number | string): string => `/resources/OrderItem/${id}/`,
+  payment: (id: number | string): string => `/resources/Payment/${id}/`,
 };

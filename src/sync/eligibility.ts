@@ -32,6 +32,11 @@ export interface EligibilityContext {
   /** ALLOWED_LOCATIONS: location keys or site ids. Unset or empty means no restriction. */
   allowedLocations?: readonly string[];
   now: Date;
+  /**
+   * Skip the time gate (a valid date still required): a drift check compares an order already
+   * written, whose day may be over by now.
+   */
+  ignoreTimeGate?: boolean;
 }
 
 const US_DATE = /^(\d{1,2})\/(\d{1,2})\/(\d{4})$/;
@@ -155,6 +160,7 @@ export function evaluateEligibility(
     };
   }
 
+  if (ctx.ignoreTimeGate) return { outcome: 'proceed', location, eventDate };
   const today = todayInZone(ctx.now, location.timezone);
   if (eventDate === today) return { outcome: 'proceed', location, eventDate };
   if (eventDate > today) {

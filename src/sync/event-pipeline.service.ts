@@ -12,7 +12,9 @@ import { RevelOrderWriter } from '../revel/order-writer.service';
 import { RevelProductCatalog } from '../revel/product-catalog';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
-import { evaluateEligibility } from './eligibility';
+import type { Location } from '../config/locations';
+import { guestCountOf, OrderSummary, statusOf } from './drift';
+import { EligibilityResult, evaluateEligibility } from './eligibility';
 import { centsToDecimalString } from './money';
 import { buildOrderDraft, contentHash, extractLineItems } from './order.mapper';
 import { ReasonCode } from './reason-codes';
@@ -22,9 +24,12 @@ export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
 }
 
-/** The summary of a draft kept in the ledger and returned by the API. */
-export function summarizeDraft(draft: OrderDraft) {
-  return {
+/**
+ * The summary of a draft kept in the ledger and returned by the API. With the event, it also keeps
+ * the guest count and status the order was written for, which drift checks compare against.
+ */
+export function summarizeDraft(draft: OrderDraft, event?: TripleSeatEvent): OrderSummary {
+  const summary: OrderSummary = {
     establishmentId: draft.establishmentId,
     localId: draft.localId,
     lines: draft.lines.map((l) => ({
@@ -42,6 +47,11 @@ export function summarizeDraft(draft: OrderDraft) {
     surcharge: centsToDecimalString(draft.surchargeCents),
     finalTotal: centsToDecimalString(draft.finalTotalCents),
   };
+  if (event) {
+    summary.guestCount = guestCountOf(event);
+    summary.status = statusOf(event);
+  }
+  return summary;
 }
 
 /**
@@ -97,12 +107,7 @@ export class EventPipelineService {
       const event = await this.tripleseat.getEvent(eventId);
       const sourceUpdatedAt = event.updated_at ?? null;
       const now = this.clock.now();
-      const verdict = evaluateEligibility(event, {
-        locations: this.config.locations,
-        eligibleStatuses: this.config.eligibleStatuses,
-        allowedLocations: this.config.allowedLocations,
-        now,
-      });
+      const verdict = this.evaluate(event, {}, now);
       if (verdict.outcome === 'skip') {
         return await settle({
           state: 'SKIPPED',
@@ -129,18 +134,8 @@ export class EventPipelineService {
         });
       }
 
-      const booking = await this.bookingIfNeeded(event);
-      const products = await this.catalog.products(verdict.location.revelEstablishmentId);
-      const draft = buildOrderDraft({
-        event,
-        booking,
-        location: verdict.location,
-        products,
-        threshold: this.config.fuzzyThreshold,
-        localIdTemplate: this.revel.localIdTemplate,
-        now,
-      });
-      const summary = summarizeDraft(draft);
+      const draft = await this.draftFor(event, verdict.location, now);
+      const summary = summarizeDraft(draft, event);
       const hash = contentHash(draft);
       if (draft.lines.length === 0) {
         const names = draft.unmatched.map((u) => u.name).join(', ') || 'no line items';
@@ -288,6 +283,59 @@ export class EventPipelineService {
     );
     const jittered = cap / 2 + Math.random() * (cap / 2);
     return Math.max(Math.round(jittered), retryAfterMs ?? 0);
+  }
+
+  /** Eligibility as the pipeline decides it; a drift check may skip the time gate. */
+  evaluate(
+    event: TripleSeatEvent,
+    options: { ignoreTimeGate?: boolean } = {},
+    now: Date = this.clock.now(),
+  ): EligibilityResult {
+    return evaluateEligibility(event, {
+      locations: this.config.locations,
+      eligibleStatuses: this.config.eligibleStatuses,
+      allowedLocations: this.config.allowedLocations,
+      now,
+      ...(options.ignoreTimeGate ? { ignoreTimeGate: true } : {}),
+    });
+  }
+
+  /**
+   * The order the pipeline writes for `event` at `location`: reads the booking (when the event
+   * has no items) and the product catalogue, writes nothing.
+   */
+  async draftFor(
+    event: TripleSeatEvent,
+    location: Location,
+    now: Date = this.clock.now(),
+  ): Promise<OrderDraft> {
+    const booking = await this.bookingIfNeeded(event);
+    const products = await this.catalog.products(location.revelEstablishmentId);
+    return buildOrderDraft({
+      event,
+      booking,
+      location,
+      products,
+      threshold: this.config.fuzzyThreshold,
+      localIdTemplate: this.revel.localIdTemplate,
+      now,
+    });
+  }
+
+  /**
+   * Eligibility and the draft, exactly as the pipeline computes them, for the drift check, the
+   * preview and the resync. The draft is built when the event proceeds, and for a held event when
+   * `includeHeld` is set (a preview shows the order its day will bring); null otherwise.
+   */
+  async buildDraftFor(
+    event: TripleSeatEvent,
+    options: { ignoreTimeGate?: boolean; includeHeld?: boolean } = {},
+  ): Promise<{ verdict: EligibilityResult; draft: OrderDraft | null }> {
+    const now = this.clock.now();
+    const verdict = this.evaluate(event, options, now);
+    if (verdict.outcome === 'skip') return { verdict, draft: null };
+    if (verdict.outcome === 'hold' && !options.includeHeld) return { verdict, draft: null };
+    return { verdict, draft: await this.draftFor(event, verdict.location, now) };
   }
 
   private async bookingIfNeeded(event: TripleSeatEvent): Promise<TripleSeatBooking | undefined> {

@@ -22,6 +22,12 @@ export const orderUuid = (eventId: string): string =>
   uuidv5(`order:${eventId}`, ORDER_UUID_NAMESPACE);
 export const itemUuid = (eventId: string, index: number): string =>
   uuidv5(`item:${eventId}:${index}`, ORDER_UUID_NAMESPACE);
+/**
+ * An item a resync adds to an order already written: new for every content (`hash`), so it never
+ * collides with the items of the first write or of an earlier resync.
+ */
+export const resyncItemUuid = (eventId: string, index: number, hash: string): string =>
+  uuidv5(`resync-item:${eventId}:${index}:${hash}`, ORDER_UUID_NAMESPACE);
 export const paymentUuid = (eventId: string): string =>
   uuidv5(`payment:${eventId}`, ORDER_UUID_NAMESPACE);
 export const historyUuid = (eventId: string): string =>

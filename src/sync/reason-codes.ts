@@ -6,7 +6,7 @@
 export const ReasonCode = {
   /** Accepted and waiting in the ledger for the worker to process. */
   QUEUED: 'QUEUED',
-  /** Webhook trigger type that never leads to an order (e.g. DELETE_EVENT); acknowledged and ignored. */
+  /** Webhook trigger type that never leads to an order (e.g. REASSIGN_EVENT_OWNERSHIP); acknowledged and ignored. */
   TRIGGER_NOT_ACTIONABLE: 'TRIGGER_NOT_ACTIONABLE',
   /** The same webhook delivery (same event and updated_at) was already accepted. */
   DUPLICATE_DELIVERY: 'DUPLICATE_DELIVERY',
@@ -42,6 +42,11 @@ export const ReasonCode = {
   RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
   /** The event payload is malformed (e.g. no id) and cannot be processed. */
   INVALID_EVENT: 'INVALID_EVENT',
+  /**
+   * The TripleSeat event changed after we wrote its order (items, totals, guest count, status, or
+   * it was deleted). The Revel order is left as it is; the ledger holds the readable diff.
+   */
+  DRIFTED: 'DRIFTED',
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

@@ -2,16 +2,28 @@ import { Module } from '@nestjs/common';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { RevelModule } from '../revel/revel.module';
 import { TripleSeatModule } from '../tripleseat/tripleseat.module';
+import { DriftService } from './drift.service';
 import { EventPipelineService } from './event-pipeline.service';
+import { EventsController } from './events.controller';
+import { PreviewService } from './preview.service';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
+import { ResyncService } from './resync.service';
 import { SyncController } from './sync.controller';
 import { SyncService } from './sync.service';
 import { SyncWorker } from './sync.worker';
 
 @Module({
   imports: [TripleSeatModule, RevelModule, NotificationsModule],
-  controllers: [SyncController],
-  providers: [EventPipelineService, SyncWorker, SyncService, ReconciliationScheduler],
+  controllers: [SyncController, EventsController],
+  providers: [
+    EventPipelineService,
+    SyncWorker,
+    SyncService,
+    ReconciliationScheduler,
+    DriftService,
+    PreviewService,
+    ResyncService,
+  ],
   exports: [SyncWorker, SyncService, ReconciliationScheduler],
 })
 export class SyncModule {}

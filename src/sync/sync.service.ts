@@ -10,7 +10,7 @@ import { LedgerRepository } from '../database/ledger.repository';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { ReasonCode } from './reason-codes';
 import { SyncWorker } from './sync.worker';
-import { bucketOf, emptySummary, EventReport, SyncReport } from './sync.types';
+import { bucketOf, emptySummary, EventReport, RunProgress, SyncReport } from './sync.types';
 
 const WAIT_POLL_MS = 100;
 const WAIT_LIMIT_MS = 120_000;
@@ -48,7 +48,10 @@ export class SyncService {
    * Lists TripleSeat's events dated within the look-back window (through tomorrow, so that today
    * is covered in every time zone) and makes sure each eligible one ends with its order.
    */
-  async syncRecent(hoursBack: number): Promise<SyncReport> {
+  async syncRecent(
+    hoursBack: number,
+    onProgress?: (progress: RunProgress) => void,
+  ): Promise<SyncReport> {
     const now = DateTime.fromJSDate(this.clock.now(), { zone: 'utc' });
     // Site zones run from UTC−12 to UTC+14: widen the UTC window so no site's "today" is missed.
     const fromDate = now.minus({ hours: hoursBack + 12 }).toISODate() ?? '';
@@ -65,18 +68,27 @@ export class SyncService {
     const done = await this.ledger.settledWithOrder(ids);
     const cid = currentCorrelationId();
     const limiter = new Bottleneck({ maxConcurrent: this.config.workerConcurrency });
+    const progress: RunProgress = { total: ids.length, done: 0 };
+    onProgress?.({ ...progress });
     const rows = await Promise.all(
       ids.map((id) =>
-        limiter.schedule(async () => {
-          if (done.has(id)) return this.ledger.get(id);
-          await this.ledger.enqueue(id, {
-            correlationId: cid,
-            reason: 'reconciliation',
-            sourceUpdatedAt: seen.get(id),
-            onlyIfChanged: true,
-          });
-          return this.settle(id);
-        }),
+        limiter
+          .schedule(async () => {
+            // An order exists: no write, but a changed event gets a drift check (no upstream
+            // call here; none at all when TripleSeat's updated_at is the one already seen).
+            if (done.has(id)) return this.ledger.requestDriftCheckIfChanged(id, seen.get(id), cid);
+            await this.ledger.enqueue(id, {
+              correlationId: cid,
+              reason: 'reconciliation',
+              sourceUpdatedAt: seen.get(id),
+              onlyIfChanged: true,
+            });
+            return this.settle(id);
+          })
+          .finally(() => {
+            progress.done += 1;
+            onProgress?.({ ...progress });
+          }),
       ),
     );
     const report = this.report(

@@ -8,6 +8,12 @@ export interface EventReport {
   detail?: string | null;
 }
 
+/** How far a bulk run is: events listed, events settled. */
+export interface RunProgress {
+  total: number;
+  done: number;
+}
+
 export interface SyncSummary {
   queried: number;
   injected: number;
@@ -34,6 +40,7 @@ export function bucketOf(status: LedgerState): keyof Omit<SyncSummary, 'queried'
     case 'INJECTED':
       return 'injected';
     case 'ALREADY_EXISTS':
+    case 'DRIFTED':
       return 'alreadySynced';
     case 'SKIPPED':
     case 'HELD':

@@ -13,10 +13,13 @@ import { newCorrelationId, runWithCorrelationId } from '../common/correlation/co
 import { syncConfig } from '../config/configuration';
 import { LedgerState, SyncEventRow } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
+import { DriftService } from './drift.service';
 import { EventPipelineService } from './event-pipeline.service';
 
 /** How long shutdown waits for in-flight events before leaving them to lease expiry. */
 const SHUTDOWN_GRACE_MS = 15_000;
+/** How long a wake-up waits for more work to arrive before claiming. */
+const WAKE_COALESCE_MS = 5;
 
 /**
  * Claims due ledger rows and runs them through the pipeline, at most WORKER_CONCURRENCY at a
@@ -28,10 +31,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly logger = new Logger(SyncWorker.name);
   readonly owner = `${hostname()}:${process.pid}:${randomUUID().slice(0, 8)}`;
   private readonly inFlight = new Map<string, Promise<LedgerState | undefined>>();
+  /** Drift checks running (read-only against the upstreams; they share the concurrency budget). */
+  private readonly checking = new Map<string, Promise<void>>();
   private timer?: NodeJS.Timeout;
   private stopping = false;
   private ticking = false;
   private wakeRequested = false;
+  private wakePending = false;
   /** Wall-clock time of the last completed loop turn (for the health check). */
   lastTickAt = Date.now();
 
@@ -40,6 +46,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly ledger: LedgerRepository,
     private readonly pipeline: EventPipelineService,
     private readonly cls: ClsService,
+    private readonly drift: DriftService,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -54,12 +61,14 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.inFlight.size === 0) return;
+    if (this.inFlight.size === 0 && this.checking.size === 0) return;
     this.logger.log({ inFlight: this.inFlight.size }, 'shutdown: waiting for events in flight');
     const grace = new Promise<'timeout'>((resolve) =>
       setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref(),
     );
-    const done = Promise.allSettled([...this.inFlight.values()]).then(() => 'done' as const);
+    const done = Promise.allSettled([...this.inFlight.values(), ...this.checking.values()]).then(
+      () => 'done' as const,
+    );
     if ((await Promise.race([done, grace])) === 'timeout') {
       this.logger.warn({ left: [...this.inFlight.keys()] }, 'shutdown: leases left to expire');
     }
@@ -73,6 +82,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     return this.inFlight.size;
   }
 
+  /** Drift checks running now. */
+  get checksInFlight(): number {
+    return this.checking.size;
+  }
+
   /** Asks for a turn now (a webhook just queued work). */
   wake(): void {
     if (this.stopping) return;
@@ -80,13 +94,20 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
       this.wakeRequested = true;
       return;
     }
-    this.schedule(0);
+    // A burst of webhooks becomes one claim a few milliseconds later, not one claim each.
+    if (this.wakePending) return;
+    this.schedule(WAKE_COALESCE_MS);
+    this.wakePending = true;
   }
 
   private schedule(delayMs: number): void {
     if (this.stopping) return;
     if (this.timer) clearTimeout(this.timer);
-    this.timer = setTimeout(() => void this.tick(), delayMs);
+    this.wakePending = false;
+    this.timer = setTimeout(() => {
+      this.wakePending = false;
+      void this.tick();
+    }, delayMs);
   }
 
   /** One loop turn: fill free slots with due rows. Exposed for tests that drive time by hand. */
@@ -94,6 +115,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     if (this.ticking || this.stopping) return 0;
     this.ticking = true;
     let claimed = 0;
+    let checks = 0;
     try {
       if (this.config.enableConnector) {
         const free = this.config.workerConcurrency - this.inFlight.size;
@@ -102,6 +124,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
           claimed = rows.length;
           for (const row of rows) this.start(row);
         }
+        // Drift checks take what the pipeline left: a backlog of orders to write comes first.
+        const spare = this.config.workerConcurrency - this.inFlight.size - this.checking.size;
+        if (spare > 0) {
+          const due = await this.ledger.claimDriftChecks(spare);
+          checks = due.length;
+          for (const row of due) this.startCheck(row);
+        }
       }
     } catch (error) {
       this.logger.error({ err: (error as Error).message }, 'worker could not claim work');
@@ -109,7 +138,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
       this.ticking = false;
       this.lastTickAt = Date.now();
     }
-    const again = this.wakeRequested || claimed > 0;
+    const again = this.wakeRequested || claimed > 0 || checks > 0;
     this.wakeRequested = false;
     this.schedule(again ? 0 : this.config.workerPollMs);
     return claimed;
@@ -168,6 +197,26 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
 
   private start(row: SyncEventRow): void {
     void this.run(row);
+  }
+
+  /** Runs a claimed drift check in the correlation context of the work that asked for it. */
+  private startCheck(row: SyncEventRow): void {
+    const eventId = row.event_id;
+    const id = row.correlation_id ?? newCorrelationId('worker');
+    // A second request for an event being checked here runs after the first, not beside it.
+    const before = this.checking.get(eventId) ?? Promise.resolve();
+    const job: Promise<void> = before
+      .then(() => runWithCorrelationId(this.cls, { id }, () => this.drift.check(row)))
+      .then(
+        () => undefined,
+        (error: unknown) => {
+          this.logger.error({ eventId, err: (error as Error).message }, 'drift check aborted');
+        },
+      )
+      .finally(() => {
+        if (this.checking.get(eventId) === job) this.checking.delete(eventId);
+      });
+    this.checking.set(eventId, job);
   }
 
   /** Claims one specific event for this worker and processes it now (manual sync). */

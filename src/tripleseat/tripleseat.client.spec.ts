@@ -58,6 +58,7 @@ describe(TripleSeatClient.name, () => {
       auth: 'oauth2',
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
+      webhookPreviousSigningKey: undefined,
       webhookSigningKey: 'unused-here',
       webhookToleranceSeconds: 300,
       ratePerSecond: 1000,

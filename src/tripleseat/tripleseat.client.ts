@@ -11,6 +11,7 @@ import { CORRELATION_HEADER, currentCorrelationId } from '../common/correlation/
 import { type ResilienceOptions, ResilientHttp } from '../common/http/resilient-http';
 import { UpstreamError } from '../common/upstream.error';
 import { tripleseatConfig } from '../config/configuration';
+import { MetricsService } from '../metrics/metrics.service';
 import { TripleSeatAuth } from './tripleseat-auth';
 import type { EventSearchFilter, TripleSeatBooking, TripleSeatEvent } from './tripleseat.types';
 
@@ -77,6 +78,7 @@ export class TripleSeatClient {
     @Inject(tripleseatConfig.KEY) config: ConfigType<typeof tripleseatConfig>,
     private readonly auth: TripleSeatAuth,
     @Optional() @Inject(TRIPLESEAT_RESILIENCE) overrides?: TripleSeatResilienceOverrides,
+    @Optional() metrics?: MetricsService,
   ) {
     this.apiBaseUrl = config.apiBaseUrl.replace(/\/+$/, '');
     const axios = httpService.axiosRef;
@@ -90,6 +92,7 @@ export class TripleSeatClient {
       ratePerSecond: config.ratePerSecond,
       ...DEFAULT_RESILIENCE,
       ...overrides,
+      metrics,
     });
   }
 

@@ -21,6 +21,9 @@ export const ACTIONABLE_TRIGGERS = new Set([
   'CREATE_BOOKING',
   'UPDATE_BOOKING',
   'STATUS_CHANGE_BOOKING',
+  // Deleting an event whose order we wrote must be reported (drift); an unknown one ends
+  // SKIPPED EVENT_NOT_FOUND. Nothing is ever written to Revel for it.
+  'DELETE_EVENT',
 ]);
 
 class WebhookObjectDto {
@@ -79,6 +82,19 @@ export type ParsedDelivery =
   { ok: true; trigger: string; eventIds: string[] } | { ok: false; field: string; message: string };
 
 const ID = /^[1-9]\d{0,18}$/;
+const MAX_DEPTH = 32;
+
+/** Iterative, so that measuring a deep document cannot itself overflow the stack. */
+function depthExceeds(root: unknown, limit: number): boolean {
+  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
+  while (stack.length > 0) {
+    const { value, depth } = stack.pop() as { value: unknown; depth: number };
+    if (typeof value !== 'object' || value === null) continue;
+    if (depth > limit) return true;
+    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
+  }
+  return false;
+}
 
 function idOf(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
@@ -93,6 +109,10 @@ function idOf(value: unknown): string | undefined {
 export function parseDelivery(body: unknown): ParsedDelivery {
   if (typeof body !== 'object' || body === null || Array.isArray(body)) {
     return { ok: false, field: 'body', message: 'must be a JSON object' };
+  }
+  // Transformation and validation recurse; a hostile depth must not reach them.
+  if (depthExceeds(body, MAX_DEPTH)) {
+    return { ok: false, field: 'body', message: `is nested deeper than ${MAX_DEPTH} levels` };
   }
   const dto = plainToInstance(WebhookPayloadDto, body);
   const errors = validateSync(dto);

@@ -117,6 +117,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     UPSTREAM_TIMEOUT_MS: '2000',
     UPSTREAM_MAX_ATTEMPTS: '3',
     RETRY_BASE_DELAY_MS: '100',
+    REVEL_CREATE_SETTLE_SECONDS: '1',
     RETRY_MAX_DELAY_MS: '1000',
     TRIPLESEAT_RATE_LIMIT_PER_SECOND: '200',
     REVEL_RATE_LIMIT_PER_SECOND: '200',

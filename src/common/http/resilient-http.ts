@@ -4,6 +4,7 @@ import { AxiosError, AxiosInstance, AxiosRequestConfig, AxiosResponse } from 'ax
 import Bottleneck from 'bottleneck';
 import { DelegateBackoff, handleWhen, IRetryBackoffContext, retry, RetryPolicy } from 'cockatiel';
 import { UpstreamError, UpstreamName } from '../upstream.error';
+import { type HttpMetrics, routeLabel } from './http-metrics';
 
 export interface ResilienceOptions {
   upstream: UpstreamName;
@@ -16,6 +17,8 @@ export interface ResilienceOptions {
   /** Client-side rate limit, requests per second, shared by every caller of this client. */
   ratePerSecond: number;
   maxConcurrent: number;
+  /** Where each attempt and retry is counted (Prometheus); nothing is counted when absent. */
+  metrics?: HttpMetrics;
 }
 
 export interface RequestOptions {
@@ -129,8 +132,8 @@ export class ResilientHttp {
       );
     this.retryPolicy = build(() => true);
     this.retryPolicyForWrites = build(neverProcessed);
-    this.retryPolicy.onRetry((reason) => this.logRetry(reason));
-    this.retryPolicyForWrites.onRetry((reason) => this.logRetry(reason));
+    this.retryPolicy.onRetry((reason) => this.onRetry(reason));
+    this.retryPolicyForWrites.onRetry((reason) => this.onRetry(reason));
   }
 
   /** Requests sent so far (attempts, retries included); benchmarks read it. */
@@ -151,10 +154,18 @@ export class ResilientHttp {
     const wait = this.pausedUntil - Date.now();
     if (wait > 0) await sleep(wait);
     this.requestCount += 1;
+    const started = performance.now();
     try {
-      return await this.axios.request<T>({ timeout: this.options.timeoutMs, ...config });
+      const response = await this.axios.request<T>({ timeout: this.options.timeoutMs, ...config });
+      this.observe(config, String(response.status), started);
+      return response;
     } catch (error) {
       const failure = classifyHttpFailure(this.options.upstream, error);
+      this.observe(
+        config,
+        failure.status !== undefined ? String(failure.status) : failure.code,
+        started,
+      );
       if (failure.status === 429) {
         const pause = failure.retryAfterMs ?? this.options.baseDelayMs;
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
@@ -172,6 +183,30 @@ export class ResilientHttp {
     const error = 'error' in context.result ? context.result.error : undefined;
     const asked = error instanceof UpstreamError ? (error.retryAfterMs ?? 0) : 0;
     return Math.max(jittered, Math.min(asked, this.options.maxDelayMs * 4));
+  }
+
+  /** Metrics must never break a request: a failing hook is logged and ignored. */
+  private observe(config: AxiosRequestConfig, status: string, startedMs: number): void {
+    const metrics = this.options.metrics;
+    if (!metrics) return;
+    try {
+      const seconds = (performance.now() - startedMs) / 1000;
+      const route = routeLabel(config.method, config.url);
+      metrics.observeUpstreamRequest(this.options.upstream, route, status, seconds);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'upstream metrics hook failed');
+    }
+  }
+
+  private onRetry(
+    reason: { delay: number; attempt: number } & ({ error: Error } | { value: unknown }),
+  ): void {
+    this.logRetry(reason);
+    try {
+      this.options.metrics?.countUpstreamRetry(this.options.upstream);
+    } catch (error) {
+      this.logger.warn({ err: (error as Error).message }, 'upstream metrics hook failed');
+    }
   }
 
   private logRetry(

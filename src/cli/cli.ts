@@ -1,0 +1,281 @@
+import { randomUUID } from 'node:crypto';
+import axios, { AxiosInstance, isAxiosError } from 'axios';
+import { SingleBar } from 'cli-progress';
+import { Command, CommanderError } from 'commander';
+
+/**
+ * The operators' command line. It talks to a running service over its HTTP API (local or
+ * deployed), so it needs only the URL and the API token, never database access.
+ */
+
+export interface CliIo {
+  out: (line: string) => void;
+  err: (line: string) => void;
+  /** Whether to draw a progress bar (a terminal) or print plain progress lines. */
+  interactive: boolean;
+  env: NodeJS.ProcessEnv;
+}
+
+interface EventRow {
+  eventId: string;
+  state: string;
+  reason: string | null;
+  detail?: string | null;
+  attempts?: number;
+  revelOrderId: string | null;
+  eventDate?: string | null;
+  updatedAt?: string;
+  nextAttemptAt?: string | null;
+  history?: { at: string; state: string; reason: string | null; detail: string | null }[];
+  drift?: unknown;
+}
+
+interface SyncReport {
+  success: boolean;
+  mode: string;
+  summary: Record<string, number>;
+  events: { eventId: string; status: string; reason: string | null; revelOrderId: string | null }[];
+}
+
+interface RunRow {
+  id: number;
+  kind: string;
+  status: string;
+  correlationId: string | null;
+  summary: { progress?: { total: number; done: number } } | Record<string, number> | null;
+}
+
+const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
+
+function table(rows: string[][]): string[] {
+  const widths = rows[0].map((_, i) => Math.max(...rows.map((r) => (r[i] ?? '').length)));
+  return rows.map((r) =>
+    r
+      .map((c, i) => pad(c, widths[i]))
+      .join('  ')
+      .trimEnd(),
+  );
+}
+
+function describeError(error: unknown): string {
+  if (isAxiosError(error)) {
+    if (error.response) {
+      const body = error.response.data as { message?: unknown } | undefined;
+      const raw = body?.message;
+      const message = Array.isArray(raw)
+        ? raw.map(String).join('; ')
+        : typeof raw === 'string'
+          ? raw
+          : '';
+      return `HTTP ${error.response.status}${message ? `: ${message}` : ''}`;
+    }
+    return `cannot reach the service (${error.code ?? error.message})`;
+  }
+  return error instanceof Error ? error.message : String(error);
+}
+
+function client(url: string, token: string | undefined, correlationId?: string): AxiosInstance {
+  if (!token) throw new Error('no API token: pass --token or set SYNC_API_TOKEN');
+  return axios.create({
+    baseURL: url.replace(/\/+$/, ''),
+    timeout: 15 * 60_000,
+    headers: {
+      Authorization: `Bearer ${token}`,
+      ...(correlationId ? { 'X-Correlation-Id': correlationId } : {}),
+    },
+  });
+}
+
+function printReport(io: CliIo, report: SyncReport): void {
+  const s = report.summary;
+  io.out(
+    `${report.mode}: queried ${s.queried}, injected ${s.injected}, already synced ${s.alreadySynced}, skipped ${s.skipped}, failed ${s.failed}`,
+  );
+  const rows = [['event', 'status', 'reason', 'Revel order']];
+  for (const e of report.events)
+    rows.push([e.eventId, e.status, e.reason ?? '', e.revelOrderId ?? '']);
+  if (report.events.length > 0) table(rows).forEach((l) => io.out(l));
+}
+
+async function reconcile(
+  io: CliIo,
+  url: string,
+  token: string | undefined,
+  hours: number,
+): Promise<boolean> {
+  const correlationId = `cli-${randomUUID().slice(0, 12)}`;
+  const http = client(url, token, correlationId);
+  const bar = io.interactive
+    ? new SingleBar({ format: 'reconciling [{bar}] {value}/{total} events' })
+    : undefined;
+  let started = false;
+  let lastLine = '';
+  let stop = false;
+  const watch = (async () => {
+    while (!stop) {
+      try {
+        const { data } = await http.get<{ runs: RunRow[] }>('/api/sync/runs', {
+          params: { limit: 5 },
+        });
+        const run = data.runs.find((r) => r.correlationId === correlationId);
+        const progress =
+          run?.summary && 'progress' in run.summary ? run.summary.progress : undefined;
+        if (progress && typeof progress === 'object') {
+          if (bar && !started) bar.start(progress.total, progress.done);
+          else if (bar) bar.update(progress.done);
+          started = true;
+          const line = `progress ${progress.done}/${progress.total}`;
+          if (!bar && line !== lastLine) io.out(line);
+          lastLine = line;
+        }
+      } catch {
+        // Watching is best effort; the sync request itself reports failures.
+      }
+      await new Promise((r) => setTimeout(r, 300));
+    }
+  })();
+  try {
+    const { data } = await http.post<SyncReport>('/api/sync/tripleseat', null, {
+      params: { hours_back: hours },
+    });
+    stop = true;
+    await watch;
+    if (bar && started) {
+      bar.update(data.summary.queried);
+      bar.stop();
+    }
+    printReport(io, data);
+    return data.success;
+  } finally {
+    stop = true;
+  }
+}
+
+/** Runs one command; resolves to the process exit code. */
+export async function runCli(argv: string[], io: CliIo): Promise<number> {
+  const program = new Command();
+  let code = 0;
+  program
+    .name('tripleseat-sync')
+    .description('Operate the TripleSeat → Revel sync service over its HTTP API')
+    .option('--url <url>', 'service URL', io.env.SYNC_URL ?? 'http://127.0.0.1:3000')
+    .option('--token <token>', 'API token (default: $SYNC_API_TOKEN)')
+    .exitOverride()
+    .configureOutput({
+      writeOut: (s) => io.out(s.trimEnd()),
+      writeErr: (s) => io.err(s.trimEnd()),
+    });
+  const conn = () => {
+    const o = program.opts<{ url: string; token?: string }>();
+    return { url: o.url, token: o.token ?? io.env.SYNC_API_TOKEN };
+  };
+
+  program
+    .command('status <eventId>')
+    .description("show an event's ledger row and history")
+    .action(async (eventId: string) => {
+      const { url, token } = conn();
+      const { data } = await client(url, token).get<EventRow>(`/api/sync/events/${eventId}`);
+      io.out(
+        `event ${data.eventId}: ${data.state} (${data.reason ?? '-'})${data.revelOrderId ? `, Revel order ${data.revelOrderId}` : ''}`,
+      );
+      if (data.detail) io.out(`  ${data.detail}`);
+      io.out(
+        `  attempts ${data.attempts ?? 0}${data.nextAttemptAt ? `, next attempt ${data.nextAttemptAt}` : ''}`,
+      );
+      if (data.drift) io.out(`  drift: ${JSON.stringify(data.drift)}`);
+      for (const h of data.history ?? []) {
+        io.out(
+          `  ${h.at}  ${pad(h.state, 14)} ${h.reason ?? ''}${h.detail ? `  ${h.detail}` : ''}`,
+        );
+      }
+    });
+
+  program
+    .command('sync <eventId>')
+    .description('process one event now and print the outcome')
+    .action(async (eventId: string) => {
+      const { url, token } = conn();
+      const { data } = await client(url, token).post<SyncReport>('/api/sync/tripleseat', null, {
+        params: { event_id: eventId },
+      });
+      printReport(io, data);
+      if (!data.success) code = 1;
+    });
+
+  program
+    .command('reconcile')
+    .description('process every recent event now, with a progress bar')
+    .option('--hours <n>', 'look-back window in hours (1..720)', '48')
+    .action(async (opts: { hours: string }) => {
+      const hours = Number(opts.hours);
+      if (!Number.isInteger(hours) || hours < 1 || hours > 720) {
+        throw new Error('--hours must be a whole number between 1 and 720');
+      }
+      const { url, token } = conn();
+      if (!(await reconcile(io, url, token, hours))) code = 1;
+    });
+
+  program
+    .command('failed')
+    .description('list events that ended FAILED')
+    .option('--limit <n>', 'how many', '50')
+    .action(async (opts: { limit: string }) => {
+      const { url, token } = conn();
+      const { data } = await client(url, token).get<{ events: EventRow[] }>('/api/sync/events', {
+        params: { state: 'FAILED', limit: opts.limit },
+      });
+      if (data.events.length === 0) {
+        io.out('no FAILED events');
+        return;
+      }
+      const rows = [['event', 'date', 'reason', 'attempts', 'updated', 'detail']];
+      for (const e of data.events) {
+        rows.push([
+          e.eventId,
+          e.eventDate ?? '',
+          e.reason ?? '',
+          String(e.attempts ?? ''),
+          e.updatedAt ?? '',
+          (e.detail ?? '').slice(0, 80),
+        ]);
+      }
+      table(rows).forEach((l) => io.out(l));
+    });
+
+  program
+    .command('retry <eventId>')
+    .description('re-queue a FAILED (or skipped) event and process it now')
+    .action(async (eventId: string) => {
+      const { url, token } = conn();
+      const { data } = await client(url, token).post<SyncReport>('/api/sync/tripleseat', null, {
+        params: { event_id: eventId },
+      });
+      printReport(io, data);
+      if (!data.success) code = 1;
+    });
+
+  try {
+    await program.parseAsync(argv, { from: 'user' });
+    return code;
+  } catch (error) {
+    if (error instanceof CommanderError) return error.exitCode === 0 ? 0 : 2;
+    io.err(`error: ${describeError(error)}`);
+    return 1;
+  }
+}
+
+if (require.main === module) {
+  runCli(process.argv.slice(2), {
+    out: (l) => process.stdout.write(`${l}\n`),
+    err: (l) => process.stderr.write(`${l}\n`),
+    interactive: Boolean(process.stdout.isTTY),
+    env: process.env,
+  }).then(
+    (code) => process.exit(code),
+    (error: unknown) => {
+      process.stderr.write(`error: ${describeError(error)}\n`);
+      process.exit(1);
+    },
+  );
+}

@@ -1,0 +1,32 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+
+/** The one error body of every failure (AllExceptionsFilter), documented for OpenAPI. */
+export class ErrorResponse {
+  @ApiProperty({ example: 400, description: 'The HTTP status, repeated.' })
+  statusCode!: number;
+
+  @ApiPropertyOptional({ example: 'Bad Request' })
+  error?: string;
+
+  @ApiProperty({
+    description: 'What went wrong; a list when several query parameters are invalid.',
+    oneOf: [{ type: 'string' }, { type: 'array', items: { type: 'string' } }],
+    example: 'hours_back must be between 1 and 720',
+  })
+  message!: string | string[];
+
+  @ApiPropertyOptional({ description: 'The offending field (webhook).', example: 'event.id' })
+  field?: string;
+
+  @ApiPropertyOptional({
+    description: 'Why a signature was refused (webhook 401).',
+    example: 'SIGNATURE_MISMATCH',
+  })
+  reason?: string;
+
+  @ApiPropertyOptional({
+    description: 'The request’s correlation id (also in the X-Correlation-Id header and the logs).',
+    example: '3f1c2a9e-6d0b-4c55-9b1e-0f2a7c4d8e11',
+  })
+  correlationId?: string;
+}
