@@ -218,7 +218,7 @@ export async function benchFootprint(flags: BenchFlags): Promise<BenchResult> {
           notes: [
             `rows inserted directly into the SQLite file in one transaction (${fmt.s(insertS)} s): sync_events in settled states (80% INJECTED, 5% ALREADY_EXISTS, 15% SKIPPED) with order summary and progress, plus one sync_event_history row each`,
             'RSS read 2 s after the event (start-up or load) from /proc/<pid>/status; start-up = spawn → first GET /health/ready 200',
-            `the webhooks name events that already have their order: recorded, nothing queued; TripleSeat API calls: ${upstream}`,
+            `the webhooks name events that already have their order: recorded, each asks for a drift check (TripleSeat API calls: ${upstream})`,
           ],
         },
       ],
