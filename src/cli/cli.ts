@@ -191,17 +191,20 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
       }
     });
 
+  // A manual sync re-queues a settled event (FAILED, SKIPPED) too, so `retry` is the same call.
+  const syncEvent = async (eventId: string) => {
+    const { url, token } = conn();
+    const { data } = await client(url, token).post<SyncReport>('/api/sync/tripleseat', null, {
+      params: { event_id: eventId },
+    });
+    printReport(io, data);
+    if (!data.success) code = 1;
+  };
+
   program
     .command('sync <eventId>')
     .description('process one event now and print the outcome')
-    .action(async (eventId: string) => {
-      const { url, token } = conn();
-      const { data } = await client(url, token).post<SyncReport>('/api/sync/tripleseat', null, {
-        params: { event_id: eventId },
-      });
-      printReport(io, data);
-      if (!data.success) code = 1;
-    });
+    .action(syncEvent);
 
   program
     .command('reconcile')
@@ -246,14 +249,7 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
   program
     .command('retry <eventId>')
     .description('re-queue a FAILED (or skipped) event and process it now')
-    .action(async (eventId: string) => {
-      const { url, token } = conn();
-      const { data } = await client(url, token).post<SyncReport>('/api/sync/tripleseat', null, {
-        params: { event_id: eventId },
-      });
-      printReport(io, data);
-      if (!data.success) code = 1;
-    });
+    .action(syncEvent);
 
   try {
     await program.parseAsync(argv, { from: 'user' });

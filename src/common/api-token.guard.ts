@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   CanActivate,
   ExecutionContext,
@@ -9,8 +8,7 @@ import {
 import { ConfigType } from '@nestjs/config';
 import type { Request } from 'express';
 import { syncConfig } from '../config/configuration';
-
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
+import { bearerMatches, tokenDigest } from './bearer-token';
 
 /** `Authorization: Bearer <SYNC_API_TOKEN>` on /api/*, compared in constant time. */
 @Injectable()
@@ -18,14 +16,12 @@ export class ApiTokenGuard implements CanActivate {
   private readonly expected: Buffer;
 
   constructor(@Inject(syncConfig.KEY) config: ConfigType<typeof syncConfig>) {
-    this.expected = digest(config.apiToken);
+    this.expected = tokenDigest(config.apiToken);
   }
 
   canActivate(context: ExecutionContext): boolean {
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    // Comparing fixed-length digests keeps the time independent of where the strings differ.
-    if (!match || !timingSafeEqual(digest(match[1].trim()), this.expected)) {
+    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+    if (!bearerMatches(header, this.expected)) {
       throw new UnauthorizedException({
         error: 'Unauthorized',
         message: 'A valid bearer token is required',

@@ -1,4 +1,3 @@
-import { createHash, timingSafeEqual } from 'node:crypto';
 import {
   CanActivate,
   ExecutionContext,
@@ -8,9 +7,8 @@ import {
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import type { Request } from 'express';
+import { bearerMatches, tokenDigest } from '../common/bearer-token';
 import { appConfig } from '../config/configuration';
-
-const digest = (value: string): Buffer => createHash('sha256').update(value, 'utf8').digest();
 
 /**
  * `/metrics` is open, like most scrape targets, unless METRICS_TOKEN is set: then it takes
@@ -21,14 +19,13 @@ export class MetricsTokenGuard implements CanActivate {
   private readonly expected: Buffer | undefined;
 
   constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
-    this.expected = config.metricsToken ? digest(config.metricsToken) : undefined;
+    this.expected = config.metricsToken ? tokenDigest(config.metricsToken) : undefined;
   }
 
   canActivate(context: ExecutionContext): boolean {
     if (!this.expected) return true;
-    const header = context.switchToHttp().getRequest<Request>().headers.authorization ?? '';
-    const match = /^Bearer\s+(.+)$/i.exec(header);
-    if (!match || !timingSafeEqual(digest(match[1].trim()), this.expected)) {
+    const header = context.switchToHttp().getRequest<Request>().headers.authorization;
+    if (!bearerMatches(header, this.expected)) {
       throw new UnauthorizedException({
         error: 'Unauthorized',
         message: 'A valid metrics bearer token is required',
