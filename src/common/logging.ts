@@ -38,6 +38,8 @@ export function loggerParams(level: string, stream?: DestinationStream): Params 
         method: req.method,
         url: req.url,
       }),
+      // Response headers add nothing an operator needs and would echo whatever a route sets.
+      res: (res: { statusCode?: number }) => ({ statusCode: res.statusCode }),
     },
   };
   return { pinoHttp: stream ? [options, stream] : options };

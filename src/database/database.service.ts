@@ -17,6 +17,7 @@ import { appConfig } from '../config/configuration';
 import { Database } from './database.types';
 import { initialMigration } from './migrations/001-initial';
 import { driftMigration } from './migrations/002-drift';
+import { runLeaseMigration } from './migrations/003-run-lease';
 
 export type DialectName = 'sqlite' | 'postgres';
 
@@ -83,6 +84,7 @@ export async function migrate(db: Kysely<Database>, dialect: DialectName): Promi
       Promise.resolve({
         '001-initial': initialMigration(dialect),
         '002-drift': driftMigration(),
+        '003-run-lease': runLeaseMigration(),
       }),
   };
   const run = async (handle: Kysely<Database>) => {

@@ -93,6 +93,8 @@ export interface ReconciliationRunTable {
   summary: string | null;
   error: string | null;
   correlation_id: string | null;
+  /** Scheduled runs: renewed while running; an expired one lets another replica take over. */
+  lease_expires_at: EpochMs | null;
 }
 
 export interface Database {

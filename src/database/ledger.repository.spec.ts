@@ -158,12 +158,29 @@ describe.each(targets)(`${LedgerRepository.name} on $name`, (target) => {
 
   it('should give a reconciliation slot to one claimant only', async () => {
     const ids = await Promise.all(
-      ['a', 'b', 'c'].map((o) => ledger.claimSlot(123, o, 48, `scheduled-${o}`)),
+      ['a', 'b', 'c'].map((o) => ledger.claimSlot(123, o, 48, `scheduled-${o}`, 60_000)),
     );
     expect(ids.filter((id) => id !== undefined)).toHaveLength(1);
     const id = ids.find((x) => x !== undefined) ?? 0;
     await ledger.finishRun(id, 'succeeded', { queried: 3 });
     expect(await ledger.lastRun('succeeded')).toMatchObject({ slot: 123, status: 'succeeded' });
+  });
+
+  it('should let another replica take over a slot whose runner died, and only after its lease', async () => {
+    const first = await ledger.claimSlot(456, 'dies', 48, 'scheduled-1', 60_000);
+    expect(first).toBeDefined();
+    expect(await ledger.claimSlot(456, 'other', 48, 'scheduled-2', 60_000)).toBeUndefined();
+    clock.advance(30_000);
+    expect(await ledger.renewRunLease(first ?? 0, 'dies', 60_000)).toBe(true);
+    clock.advance(59_000);
+    expect(await ledger.claimSlot(456, 'other', 48, 'scheduled-2', 60_000)).toBeUndefined();
+    clock.advance(2_000);
+    const takeover = await ledger.claimSlot(456, 'other', 48, 'scheduled-2', 60_000);
+    expect(takeover).toBe(first);
+    expect(await ledger.renewRunLease(first ?? 0, 'dies', 60_000)).toBe(false);
+    await ledger.finishRun(takeover ?? 0, 'succeeded', { queried: 0 });
+    clock.advance(120_000);
+    expect(await ledger.claimSlot(456, 'third', 48, 'scheduled-3', 60_000)).toBeUndefined();
   });
 
   it('should release a claimed row so that it is due again at once', async () => {

@@ -695,12 +695,18 @@ export class LedgerRepository {
   // Reconciliation runs
 
   /** Takes a scheduled slot; undefined when another replica (or an earlier life) has it. */
+  /**
+   * Takes a scheduled slot; undefined when another replica (or an earlier life) has it. A slot
+   * whose run is still `running` with an expired lease (its replica died) is taken over.
+   */
   async claimSlot(
     slot: number,
     owner: string,
     hoursBack: number,
     correlationId: string,
+    leaseMs: number,
   ): Promise<number | undefined> {
+    const now = this.now();
     const row = await this.db
       .insertInto('reconciliation_runs')
       .values({
@@ -708,14 +714,41 @@ export class LedgerRepository {
         kind: 'scheduled',
         owner,
         status: 'running',
-        started_at: this.now(),
+        started_at: now,
         hours_back: hoursBack,
         correlation_id: correlationId,
+        lease_expires_at: now + leaseMs,
       })
       .onConflict((oc) => oc.column('slot').doNothing())
       .returning('id')
       .executeTakeFirst();
-    return row ? Number(row.id) : undefined;
+    if (row) return Number(row.id);
+    const taken = await this.db
+      .updateTable('reconciliation_runs')
+      .set({
+        owner,
+        started_at: now,
+        correlation_id: correlationId,
+        lease_expires_at: now + leaseMs,
+      })
+      .where('slot', '=', slot)
+      .where('status', '=', 'running')
+      .where('lease_expires_at', '<', now)
+      .returning('id')
+      .executeTakeFirst();
+    return taken ? Number(taken.id) : undefined;
+  }
+
+  /** Keeps a scheduled run's lease; false when another replica has taken the slot over. */
+  async renewRunLease(id: number, owner: string, leaseMs: number): Promise<boolean> {
+    const result = await this.db
+      .updateTable('reconciliation_runs')
+      .set({ lease_expires_at: this.now() + leaseMs })
+      .where('id', '=', id)
+      .where('owner', '=', owner)
+      .where('status', '=', 'running')
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
   }
 
   async startManualRun(owner: string, hoursBack: number, correlationId: string): Promise<number> {

@@ -9,6 +9,9 @@ import { LedgerRepository } from '../database/ledger.repository';
 import { SyncService } from './sync.service';
 import { SyncWorker } from './sync.worker';
 
+/** Lease on a running slot; renewed every quarter of it. */
+const RUN_LEASE_MS = 120_000;
+
 export type TickResult = 'ran' | 'failed' | 'slot-taken' | 'busy' | 'disabled';
 
 /**
@@ -79,9 +82,17 @@ export class ReconciliationScheduler implements OnApplicationBootstrap {
     const slot = this.slotAt(this.clock.now());
     const hoursBack = this.config.reconcileLookbackHours;
     const cid = currentCorrelationId() ?? 'scheduled';
-    const runId = await this.ledger.claimSlot(slot, this.worker.owner, hoursBack, cid);
+    const owner = this.worker.owner;
+    const runId = await this.ledger.claimSlot(slot, owner, hoursBack, cid, RUN_LEASE_MS);
     if (runId === undefined) return 'slot-taken';
     this.logger.log({ slot, hoursBack }, 'reconciliation started');
+    // While this replica runs the slot it keeps the lease; if it dies, another takes over.
+    const renew = setInterval(() => {
+      this.ledger.renewRunLease(runId, owner, RUN_LEASE_MS).catch((error: unknown) => {
+        this.logger.warn({ slot, err: (error as Error).message }, 'run lease renewal failed');
+      });
+    }, RUN_LEASE_MS / 4);
+    renew.unref();
     try {
       const report = await this.sync.syncRecent(hoursBack);
       await this.ledger.finishRun(runId, 'succeeded', report.summary);
@@ -91,6 +102,8 @@ export class ReconciliationScheduler implements OnApplicationBootstrap {
       await this.ledger.finishRun(runId, 'failed', null, message);
       this.logger.error({ slot, err: message }, 'reconciliation failed');
       return 'failed';
+    } finally {
+      clearInterval(renew);
     }
   }
 }
