@@ -175,6 +175,42 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
     expect(h.revel.payments(orders[0].id)).toHaveLength(1);
   });
 
+  it('should complete a partial order after midnight at the site, and flag one whose event was cancelled', async () => {
+    const fail = () =>
+      h.revel.faults.add({
+        method: 'POST',
+        path: '/resources/OrderItem/',
+        next: { count: 3, kind: 'status', status: 503, after: 1 },
+      });
+    const late = h.seedEvent({ id: 61000041 });
+    const cancelled = h.seedEvent({ id: 61000042 });
+    fail();
+    await h.api().post(`/api/sync/tripleseat?event_id=${late.id}`).expect(200);
+    fail();
+    await h.api().post(`/api/sync/tripleseat?event_id=${cancelled.id}`).expect(200);
+    h.revel.faults.clear();
+    expect(h.revel.ordersByLocalId('Triple Seat_61000041')).toHaveLength(1);
+    expect(h.revel.ordersByLocalId('Triple Seat_61000042')).toHaveLength(1);
+
+    h.tripleseat.upsertEvent({ ...cancelled, status: 'LOST' });
+    h.clock.advance(24 * 3600 * 1000);
+    try {
+      await h.get(SyncWorker).tick();
+      const done = await h.waitForState('61000041', ['INJECTED', 'SKIPPED', 'FAILED']);
+      expect(done.state).toBe('INJECTED');
+      const [order] = h.revel.ordersByLocalId('Triple Seat_61000041');
+      expect(h.revel.orderItems(order.id)).toHaveLength(2);
+      expect(h.revel.payments(order.id)).toHaveLength(1);
+
+      const flagged = await h.waitForState('61000042', ['INJECTED', 'SKIPPED', 'FAILED']);
+      expect(flagged).toMatchObject({ state: 'FAILED', reason: 'STATUS_NOT_ELIGIBLE' });
+      expect(String(flagged.detail)).toContain('partly written');
+      expect(h.revel.ordersByLocalId('Triple Seat_61000042')).toHaveLength(1);
+    } finally {
+      h.clock.advance(-24 * 3600 * 1000);
+    }
+  });
+
   it('should leave an order written by the old connector alone (ALREADY_EXISTS)', async () => {
     const event = h.seedEvent({ id: 61000005 });
     h.revel.seedOrder({ establishmentId: 4, localId: 'Triple Seat 61000005' });

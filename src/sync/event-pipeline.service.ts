@@ -107,7 +107,22 @@ export class EventPipelineService {
       const event = await this.tripleseat.getEvent(eventId);
       const sourceUpdatedAt = event.updated_at ?? null;
       const now = this.clock.now();
-      const verdict = this.evaluate(event, {}, now);
+      const progress = parseProgress(row.progress);
+      // A partly written order is completed, not abandoned: the time gate held when it was begun
+      // (a Revel outage may have pushed the rest past midnight at the site).
+      const partial = progress.orderId !== undefined || progress.createUnknownAt !== undefined;
+      const verdict = this.evaluate(event, { ignoreTimeGate: partial }, now);
+      if (verdict.outcome === 'skip' && partial) {
+        const detail = `Revel order ${progress.orderId ?? '(create pending)'} is partly written but the event is no longer eligible (${verdict.reason}: ${verdict.detail}); an operator must finish or void it`;
+        const state = await settle({
+          state: 'FAILED',
+          reason: verdict.reason,
+          detail,
+          sourceUpdatedAt,
+        });
+        if (state) await this.notifyFailure(event, eventId, verdict.reason, detail, row.attempts);
+        return state;
+      }
       if (verdict.outcome === 'skip') {
         return await settle({
           state: 'SKIPPED',
@@ -171,7 +186,6 @@ export class EventPipelineService {
         });
       }
 
-      const progress = parseProgress(row.progress);
       const outcome = await this.writer.write(draft, progress, async (p) => {
         const ok = await this.ledger.saveProgress(
           eventId,
