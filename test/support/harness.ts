@@ -169,7 +169,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     webhook: (body, opts) => tripleseat.sendWebhook(`${url}/webhooks/tripleseat`, body, opts),
     api: () => request.agent(url).set('Authorization', `Bearer ${SECRETS.apiToken}`),
     get: (token) => app.get(token as never),
-    async waitForState(eventId, states, timeoutMs = 15_000) {
+    async waitForState(eventId, states, timeoutMs = 30_000) {
       const deadline = Date.now() + timeoutMs;
       let last: Record<string, unknown> = {};
       while (Date.now() < deadline) {
