@@ -1,3 +1,5 @@
+import { request as httpRequest } from 'node:http';
+import { signTripleSeatPayload } from '../src/tripleseat/webhook-signature';
 import { Harness, startHarness } from './support/harness';
 
 describe('webhook signing key rotation (e2e)', () => {
@@ -27,6 +29,26 @@ describe('webhook signing key rotation (e2e)', () => {
     expect(
       (await h.webhook(body(3), { key: 'whsec-old-key-bbbbbbbbbbbb', format: 'bare' })).status,
     ).toBe(200);
+  });
+
+  it('should refuse a repeated X-Signature header even when one copy is valid', async () => {
+    const raw = JSON.stringify(body(6));
+    const valid = signTripleSeatPayload(
+      raw,
+      'whsec-new-key-aaaaaaaaaaaa',
+      Math.floor(Date.now() / 1000),
+    );
+    const status = await new Promise<number>((resolve, reject) => {
+      const req = httpRequest(`${h.url}/webhooks/tripleseat`, { method: 'POST' }, (res) => {
+        res.resume();
+        resolve(res.statusCode ?? 0);
+      });
+      req.on('error', reject);
+      req.setHeader('content-type', 'application/json');
+      req.setHeader('x-signature', [valid, '=']);
+      req.end(raw);
+    });
+    expect(status).toBe(401);
   });
 
   it('should still refuse any other key and a stale timestamp signed with the previous key', async () => {

@@ -116,6 +116,13 @@ describe('webhook signature', () => {
       expect(verify(BODY, header)).toEqual({ ok: false, reason: 'MISSING_SIGNATURE' });
     });
 
+    it('should reject a header with a stray fragment beside a valid signature', () => {
+      const good = signTripleSeatPayload(BODY, KEY, NOW);
+      for (const header of [`${good}, =`, `${good},=x`, `${good}, `, `=, ${good}`]) {
+        expect(verify(BODY, header)).toEqual({ ok: false, reason: 'MALFORMED_SIGNATURE' });
+      }
+    });
+
     it('should reject malformed headers', () => {
       const good = signTripleSeatPayload(BODY, KEY, NOW);
       const v1 = good.split(',')[1];

@@ -56,6 +56,8 @@ function sameDigest(expected: Buffer, candidateHex: string): boolean {
   return candidate.length === expected.length && timingSafeEqual(candidate, expected);
 }
 
+const SCHEME = /^[a-z][a-z0-9_]*$/i;
+
 interface ParsedV1Header {
   t: string;
   signatures: string[];
@@ -69,6 +71,8 @@ function parseV1Header(header: string): ParsedV1Header | undefined {
     if (eq <= 0) return undefined;
     const name = part.slice(0, eq).trim();
     const value = part.slice(eq + 1).trim();
+    // Every entry must be `scheme=value`; stray fragments make the header ambiguous.
+    if (!SCHEME.test(name) || value === '') return undefined;
     if (name === 't') {
       // Two timestamps would let a sender pick which one we check against the window.
       if (t !== undefined || !TIMESTAMP.test(value)) return undefined;

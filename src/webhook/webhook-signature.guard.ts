@@ -27,6 +27,15 @@ export class WebhookSignatureGuard implements CanActivate {
     const req = context.switchToHttp().getRequest<Request>();
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
     const header = req.headers['x-signature'];
+    // Node joins repeated headers into one value; two signature headers are ambiguous, so refuse.
+    const copies = req.rawHeaders.filter(
+      (h, i) => i % 2 === 0 && h.toLowerCase() === 'x-signature',
+    );
+    if (copies.length > 1) {
+      this.logger.warn({ copies: copies.length }, 'webhook rejected: repeated X-Signature header');
+      this.metrics?.webhookDelivery(undefined, 'REJECTED_SIGNATURE');
+      throw new UnauthorizedException({ error: 'Unauthorized', reason: 'MALFORMED_SIGNATURE' });
+    }
     const verify = (key: string) =>
       verifyTripleSeatSignature(
         raw,

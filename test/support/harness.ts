@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import type { INestApplication } from '@nestjs/common';
+import { SchedulerRegistry } from '@nestjs/schedule';
 import { Test } from '@nestjs/testing';
 import { DateTime } from 'luxon';
 import request from 'supertest';
@@ -141,6 +142,9 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
   configureApp(app);
   await app.listen(0, '127.0.0.1');
+  // Tests drive reconciliation with scheduler.tick() against the manual clock; the real minutely
+  // cron would otherwise run a slot at a moment of its own choosing.
+  app.get(SchedulerRegistry).getCronJob('reconciliation').stop();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const dayLA = (offset: number) =>
