@@ -144,7 +144,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
   await app.listen(0, '127.0.0.1');
   // Tests drive reconciliation with scheduler.tick() against the manual clock; the real minutely
   // cron would otherwise run a slot at a moment of its own choosing.
-  app.get(SchedulerRegistry).getCronJob('reconciliation').stop();
+  await app.get(SchedulerRegistry).getCronJob('reconciliation').stop();
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const dayLA = (offset: number) =>
