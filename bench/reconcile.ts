@@ -14,7 +14,7 @@
 import { join } from 'node:path';
 import { DateTime } from 'luxon';
 import type { Sandboxes } from '../sandbox/main';
-import { fixtureEvent } from '../sandbox/tripleseat.sandbox';
+import { DEFAULT_FOOD, fixtureEvent, invoiceDocument } from '../sandbox/tripleseat.sandbox';
 import {
   authHeader,
   BENCH_LOCATION_ID,
@@ -84,13 +84,10 @@ async function setup(flags: BenchFlags, prefix: string): Promise<Setup> {
         location_id: BENCH_LOCATION_ID,
         site_id: BENCH_SITE_ID,
         booking_id: 90_000_000 + i,
-        items: [
-          { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
-          { name: 'MAPLE BAR', quantity: 8, price: '3.20' },
-        ],
-        // Items 54.40 = invoice: no discount, no surcharge.
+        // Items 54.40 = invoice: no discount, no surcharge (real shapes: a deleted proposal too).
         documents: [
-          { type: 'billing_invoice', subtotal: '54.40', grand_total: '54.40', total: '54.40' },
+          invoiceDocument({ title: 'Proposal', lines: [...DEFAULT_FOOD], deletedAt: today }),
+          invoiceDocument({ title: 'Invoice', lines: [...DEFAULT_FOOD], grandTotal: '54.40' }),
         ],
       }),
     );

@@ -23,11 +23,15 @@ import { DateTime } from 'luxon';
 import type { DestinationStream } from 'pino';
 import { type Sandboxes, startSandboxes } from '../sandbox/main';
 import {
+  type FixtureBillingTotal,
+  type FixtureLine,
   fixtureBooking,
   fixtureEvent,
+  invoiceDocument,
   type SandboxBooking,
+  type SandboxDocument,
   type SandboxEvent,
-} from '../sandbox/tripleseat.sandbox';
+} from '../sandbox/tripleseat.fixtures';
 import { AppModule } from '../src/app.module';
 import { configureApp } from '../src/app.setup';
 import { loadLocationsFile, type LocationMap } from '../src/config/locations';
@@ -163,8 +167,19 @@ function dayAt(timezone: string, offsetDays: number): string {
   return DateTime.now().setZone(timezone).plus({ days: offsetDays }).toFormat('MM/dd/yyyy');
 }
 
-function invoice(subtotal: string, grandTotal: string): Record<string, unknown>[] {
-  return [{ type: 'billing_invoice', subtotal, grand_total: grandTotal, total: grandTotal }];
+/**
+ * The event's documents as `GET /v1/events/{id}.json?show_financial=true` returns them: an old,
+ * deleted proposal and the invoice with these lines, billing totals and grand total.
+ */
+function invoice(
+  lines: FixtureLine[],
+  grandTotal?: string,
+  billing: FixtureBillingTotal[] = [],
+): SandboxDocument[] {
+  return [
+    invoiceDocument({ title: 'Proposal', lines, deletedAt: '11/02/2026 10:15 AM' }),
+    invoiceDocument({ title: 'Invoice', lines, billing, grandTotal }),
+  ];
 }
 
 /** Event ids unique per run, so that a reused --db never mistakes this run's events for old ones. */
@@ -189,7 +204,7 @@ function buildScenarios(locations: LocationMap): Scenario[] {
   const event = (overrides: Partial<SandboxEvent>): SandboxEvent =>
     fixtureEvent({ id: nextId(), ...overrides });
 
-  // Neither items[] nor menu_items[]: the one item is in the booking's packing-slip field.
+  // No document has line items: the one item is in the booking's packing-slip field.
   const packingSlip = (): Scenario => {
     const packingId = nextId();
     const packingBookingId = base + 99;
@@ -204,9 +219,8 @@ function buildScenarios(locations: LocationMap): Scenario[] {
         ...at(la, 15691),
         ...contact('Priya', 'Shah', '(702) 555-0166'),
         booking_id: packingBookingId,
-        items: [],
-        menu_items: [],
-        documents: invoice('2.25', '2.25'),
+        grand_total: '2.25',
+        documents: [invoiceDocument({ title: 'Contract', lines: [] })],
       }),
       booking: fixtureBooking({
         id: packingBookingId,
@@ -232,12 +246,15 @@ function buildScenarios(locations: LocationMap): Scenario[] {
         event_date: dayAt(la.timezone, 0),
         ...at(la, 15691),
         ...contact('Ana', 'Rivera', '(702) 555-0101'),
-        items: [
-          { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
-          { name: 'MAPLE BAR', quantity: '8', price: 3.2 },
-        ],
-        // 8 × 3.60 + 8 × 3.20 = 54.40 in items; the invoice says 50.00 → a 4.40 discount.
-        documents: invoice('54.40', '50.00'),
+        // 8 × 3.60 + 8 × 3.20 = 54.40 in items; a 4.40 courtesy credit → invoice 50.00.
+        documents: invoice(
+          [
+            { name: 'TRIPLE OG', quantity: 8, price: '3.60', menuItemId: 5001 },
+            { name: 'MAPLE BAR', quantity: '8', price: 3.2 },
+          ],
+          '50.00',
+          [{ description: 'Courtesy credit', value: '$4.40', amount: '-4.40' }],
+        ),
       }),
       expect: { state: 'INJECTED', reason: ReasonCode.INJECTED, finalTotal: '50.00', items: 2 },
     },
@@ -250,14 +267,22 @@ function buildScenarios(locations: LocationMap): Scenario[] {
         event_date: dayAt(denver.timezone, 0),
         ...at(denver, 15692),
         ...contact('Dale', 'Hansen', '(435) 555-0177'),
-        items: [
-          { name: 'SUGA DADDY', quantity: 12, price: '2.25' },
-          { name: 'Hey Blondie', quantity: '12', price: '2.75' },
-        ],
-        // 12 × 2.25 + 12 × 2.75 = 60.00 in items; the invoice adds an 8% service charge → 64.80.
-        documents: invoice('60.00', '64.80'),
+        // 12 × 2.25 + 12 × 2.75 = 60.00 in food, a room fee that is not food, an 8% service
+        // charge and a 6.1% tax: invoice 60.00 + 75.00 + 4.80 + 3.66 = 143.46.
+        documents: invoice(
+          [
+            { name: 'SUGA DADDY', quantity: 12, price: '2.25' },
+            { name: 'Hey Blondie', quantity: '12', price: '2.75' },
+            { name: 'Meeting room', quantity: 1, price: '75.00', category: 'Room Rental' },
+          ],
+          '143.46',
+          [
+            { description: 'Service Charge', value: '8.0%', amount: '4.80' },
+            { description: 'Sales Tax', value: '6.1%', amount: '3.66' },
+          ],
+        ),
       }),
-      expect: { state: 'INJECTED', reason: ReasonCode.INJECTED, finalTotal: '64.80', items: 2 },
+      expect: { state: 'INJECTED', reason: ReasonCode.INJECTED, finalTotal: '143.46', items: 2 },
     },
     {
       scenario: 'tomorrow',
@@ -316,11 +341,10 @@ function buildScenarios(locations: LocationMap): Scenario[] {
         name: 'Wellness Co. lunch',
         event_date: dayAt(la.timezone, 0),
         ...at(la, 15691),
-        items: [
+        documents: invoice([
           { name: 'Kale Smoothie', quantity: 10, price: '6.50' },
           { name: 'Avocado Toast', quantity: 10, price: '8.00' },
-        ],
-        documents: invoice('145.00', '145.00'),
+        ]),
       }),
       expect: { state: 'SKIPPED', reason: ReasonCode.NO_ITEMS_MATCHED },
     },
@@ -334,8 +358,7 @@ function buildScenarios(locations: LocationMap): Scenario[] {
         ...at(denver, 15692),
         ...contact('Rex', 'Cox', '(435) 555-0112'),
         // No prices in TripleSeat: Revel's (OG 1.75) apply; 24 × 1.75 = 42.00.
-        items: [{ name: 'OG', quantity: 24 }],
-        documents: invoice('42.00', '42.00'),
+        documents: invoice([{ name: 'OG', quantity: 24 }], '42.00'),
       }),
       expect: { state: 'INJECTED', reason: ReasonCode.INJECTED, finalTotal: '42.00', items: 1 },
     },
@@ -466,7 +489,6 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       SMTP_URL: `smtp://${SMTP_USER}:${SMTP_PASS}@127.0.0.1:${smtpPort}`,
       NOTIFY_EMAIL_FROM: 'sync@pinkbox.example',
       NOTIFY_EMAIL_TO: 'ops@pinkbox.example',
-      TRIPLESEAT_AUTH: 'oauth2',
       ELIGIBLE_STATUSES: 'CLOSED',
       ALLOWED_LOCATIONS: '',
       DRY_RUN: 'false',

@@ -1,6 +1,10 @@
 import { LedgerRepository } from '../src/database/ledger.repository';
 import { SyncWorker } from '../src/sync/sync.worker';
-import type { SandboxEvent } from '../sandbox/tripleseat.sandbox';
+import {
+  type FixtureLine,
+  invoiceDocument,
+  type SandboxEvent,
+} from '../sandbox/tripleseat.sandbox';
 import { Harness, startHarness } from './support/harness';
 
 interface DriftBody {
@@ -31,8 +35,9 @@ const hook = (id: number, trigger = 'UPDATE_EVENT') => ({
   event: { id, status: 'CLOSED', updated_at: '12/28/2025 12:56 PM', n: (n += 1) },
 });
 
-const invoice = (grandTotal: string, subtotal = grandTotal) => [
-  { type: 'billing_invoice', subtotal, grand_total: grandTotal, total: grandTotal },
+/** The event's documents: one invoice with these lines and this grand total (real shapes). */
+const invoice = (lines: FixtureLine[], grandTotal: string) => [
+  invoiceDocument({ id: 296467, lines, grandTotal }),
 ];
 
 describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () => {
@@ -71,11 +76,13 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
     const event = h.seedEvent({
       id,
       guest_count: 25,
-      items: [
-        { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
-        { name: 'FUDGY WUDGY', quantity: 6, price: '3.25' },
-      ],
-      documents: invoice('45.00', '48.30'),
+      documents: invoice(
+        [
+          { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
+          { name: 'FUDGY WUDGY', quantity: 6, price: '3.25' },
+        ],
+        '45.00',
+      ),
       ...overrides,
     });
     const res = await h.api().post(`/api/sync/tripleseat?event_id=${id}`).expect(200);
@@ -96,11 +103,13 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
     h.tripleseat.upsertEvent({
       ...event,
       guest_count: 30,
-      items: [
-        { name: 'TRIPLE OG', quantity: 10, price: '3.60' },
-        { name: 'FUDGY WUDGY', quantity: 6, price: '3.25' },
-      ],
-      documents: invoice('52.20', '55.50'),
+      documents: invoice(
+        [
+          { name: 'TRIPLE OG', quantity: 10, price: '3.60' },
+          { name: 'FUDGY WUDGY', quantity: 6, price: '3.25' },
+        ],
+        '52.20',
+      ),
       updated_at: '12/28/2025 2:10 PM',
     });
     expect((await h.webhook(hook(64000001))).body).toMatchObject({ reason: 'QUEUED' });
@@ -222,12 +231,18 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
   it('should preview the exact order without writing anything', async () => {
     h.seedEvent({
       id: 64000006,
-      items: [
-        { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
-        { name: 'Fudgy Wudgie', quantity: '6', price: 3.25 },
-        { name: 'Unicorn Sprinkles Deluxe', quantity: 2, price: '9.99' },
+      // 28.80 + 19.50 + 19.98 (no Revel product) + a 10% service charge 6.83 = 75.11.
+      documents: [
+        invoiceDocument({
+          id: 296470,
+          lines: [
+            { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
+            { name: 'Fudgy Wudgie', quantity: '6', price: 3.25 },
+            { name: 'Unicorn Sprinkles Deluxe', quantity: 2, price: '9.99' },
+          ],
+          billing: [{ description: 'Service Charge', value: '10.0%', amount: '6.83' }],
+        }),
       ],
-      documents: invoice('45.00', '48.30'),
     });
     const ledger = h.get(LedgerRepository);
     const statesBefore = await ledger.countByState();
@@ -268,11 +283,28 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
             match: 'fuzzy',
           },
         ],
-        unmatched: [expect.objectContaining({ name: 'Unicorn Sprinkles Deluxe', quantity: 2 })],
+        unmatched: [
+          expect.objectContaining({
+            name: 'Unicorn Sprinkles Deluxe',
+            quantity: 2,
+            amount: '19.98',
+          }),
+        ],
         subtotal: '48.30',
-        discount: '3.30',
-        surcharge: '0.00',
-        finalTotal: '45.00',
+        discount: '0.00',
+        surcharge: '26.81',
+        finalTotal: '75.11',
+        source: { kind: 'document', documentId: '296470', title: 'Invoice', rule: 'title' },
+        grandTotalSource: 'document',
+        ignored: [],
+        adjustments: [
+          { kind: 'billing', label: 'Service Charge (10.0%)', amount: '6.83' },
+          {
+            kind: 'unmatched',
+            label: 'Unicorn Sprinkles Deluxe (no Revel product)',
+            amount: '19.98',
+          },
+        ],
       },
       wouldWrite: true,
       existingOrder: null,
@@ -300,7 +332,7 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
       eligibility: { outcome: 'hold', reason: 'TOO_EARLY' },
       wouldWrite: false,
       reasonIfNot: 'TOO_EARLY',
-      order: { finalTotal: '108.80' },
+      order: { finalTotal: '54.40' },
     });
     await h.api().get('/api/sync/events/69999999/preview').expect(404);
   });
@@ -314,11 +346,13 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
     // Items: 10 × 3.60 + 4 × 2.50 = 46.00 → surcharge 3.00.
     h.tripleseat.upsertEvent({
       ...event,
-      items: [
-        { name: 'TRIPLE OG', quantity: 10, price: '3.60' },
-        { name: 'MAPLE BAR', quantity: 4, price: '2.50' },
-      ],
-      documents: invoice('49.00', '46.00'),
+      documents: invoice(
+        [
+          { name: 'TRIPLE OG', quantity: 10, price: '3.60' },
+          { name: 'MAPLE BAR', quantity: 4, price: '2.50' },
+        ],
+        '49.00',
+      ),
       updated_at: 'changed',
     });
     await h.webhook(hook(64000009));

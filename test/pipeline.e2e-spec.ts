@@ -3,6 +3,7 @@ import { ReconciliationScheduler } from '../src/sync/reconciliation.scheduler';
 import { SyncWorker } from '../src/sync/sync.worker';
 import { LedgerRepository } from '../src/database/ledger.repository';
 import { Harness, SECRETS, startHarness } from './support/harness';
+import { invoiceDocument } from '../sandbox/tripleseat.sandbox';
 import {
   createPgSchema,
   PgSchema,
@@ -41,13 +42,15 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
   it('should turn a signed webhook for today into one Revel order equal to the invoice to the cent, and e-mail it', async () => {
     const event = h.seedEvent({
       id: 61000001,
-      items: [
-        { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
-        { name: 'Fudgy Wudgie', quantity: '6', price: 3.25 },
-        { name: 'Unicorn Sprinkles Deluxe', quantity: 2, price: '9.99' },
-      ],
       documents: [
-        { type: 'billing_invoice', subtotal: '48.30', grand_total: '45.00', total: '45.00' },
+        invoiceDocument({
+          lines: [
+            { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
+            { name: 'Fudgy Wudgie', quantity: '6', price: 3.25 },
+            { name: 'Unicorn Sprinkles Deluxe', quantity: 2, price: '9.99' },
+          ],
+          grandTotal: '45.00',
+        }),
       ],
     });
     const res = await h.webhook(webhookBody(event.id));
@@ -129,7 +132,7 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
     ['an unmapped location', { location_id: 99999, site_id: 99999 }, 'LOCATION_NOT_MAPPED'],
     [
       'no item that matches a product',
-      { items: [{ name: 'Kale Smoothie', quantity: 3 }] },
+      { documents: [invoiceDocument({ lines: [{ name: 'Kale Smoothie', quantity: 3 }] })] },
       'NO_ITEMS_MATCHED',
     ],
   ])('should skip an event with %s and write nothing', async (_label, overrides, reason) => {

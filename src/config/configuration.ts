@@ -42,7 +42,6 @@ export const tripleseatConfig = registerAs('tripleseat', () => {
   return {
     apiBaseUrl: e.TRIPLESEAT_API_BASE_URL.replace(/\/+$/, ''),
     tokenUrl: e.TRIPLESEAT_OAUTH_TOKEN_URL,
-    auth: e.TRIPLESEAT_AUTH as 'oauth2' | 'oauth1',
     clientId: e.TRIPLESEAT_CLIENT_ID,
     clientSecret: e.TRIPLESEAT_CLIENT_SECRET,
     webhookSigningKey: e.TRIPLESEAT_WEBHOOK_SIGNING_KEY,
@@ -84,6 +83,8 @@ export const syncConfig = registerAs('sync', () => {
     dryRun: e.DRY_RUN,
     enableConnector: e.ENABLE_CONNECTOR,
     fuzzyThreshold: e.FUZZY_MATCH_THRESHOLD,
+    invoiceDocumentPattern: new RegExp(e.INVOICE_DOCUMENT_PATTERN, 'i'),
+    ignoredLineCategories: e.IGNORED_LINE_CATEGORIES,
     reconcileEnabled: e.RECONCILE_ENABLED,
     reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
     reconcileLookbackHours: e.RECONCILE_LOOKBACK_HOURS,

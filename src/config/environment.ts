@@ -74,9 +74,6 @@ export class EnvironmentVariables {
   @IsUrl(URL_OPTIONS)
   TRIPLESEAT_OAUTH_TOKEN_URL = 'https://api.tripleseat.com/oauth2/token';
 
-  @IsIn(['oauth2', 'oauth1'])
-  TRIPLESEAT_AUTH = 'oauth2';
-
   @IsString()
   @IsNotEmpty()
   TRIPLESEAT_CLIENT_ID!: string;
@@ -208,6 +205,24 @@ export class EnvironmentVariables {
   @Max(1)
   FUZZY_MATCH_THRESHOLD = 0.75;
 
+  /** Case-insensitive regex on a document's `title` that marks the invoice (SPEC §3). */
+  @IsString()
+  @IsNotEmpty()
+  INVOICE_DOCUMENT_PATTERN = 'invoice';
+
+  /** Line-item categories that are venue charges, not food (SPEC §5); compared case-insensitively. */
+  @Transform(toList)
+  @IsString({ each: true })
+  IGNORED_LINE_CATEGORIES: string[] = [
+    'Rental',
+    'Room Rental',
+    'Room Fee',
+    'Labor',
+    'Staffing',
+    'Audio Visual',
+    'Fees',
+  ];
+
   // Reconciliation and worker
   @Transform(toBoolean)
   @IsBoolean()
@@ -334,6 +349,15 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const problems = errors.flatMap(describe);
   if (env.SMTP_URL && (!env.NOTIFY_EMAIL_FROM || !env.NOTIFY_EMAIL_TO?.length)) {
     problems.push('NOTIFY_EMAIL_FROM / NOTIFY_EMAIL_TO: required when SMTP_URL is set');
+  }
+  if (typeof env.INVOICE_DOCUMENT_PATTERN === 'string') {
+    try {
+      new RegExp(env.INVOICE_DOCUMENT_PATTERN, 'i');
+    } catch (error) {
+      problems.push(
+        `INVOICE_DOCUMENT_PATTERN: is not a valid regular expression (${(error as Error).message})`,
+      );
+    }
   }
   if (problems.length > 0) throw new ConfigValidationError(problems);
   return env;

@@ -64,6 +64,7 @@ describe(parseLocations.name, () => {
       revelEstablishmentId: 4,
       timezone: 'America/Los_Angeles',
       products: { 'TRIPLE OG': 579, 'MAPLE BAR': 590 },
+      menuItems: {},
     });
     expect(map.get('40009')).toMatchObject({ revelEstablishmentId: 9, products: {} });
   });
@@ -116,6 +117,28 @@ describe(parseLocations.name, () => {
     );
     expect(problems).toEqual([
       'src [1].products["TRIPLE OG"]: must be a positive integer product id',
+    ]);
+  });
+
+  it('should read menuItems keyed by numeric menu_item_id, naming every bad entry', () => {
+    const { map, problems } = parseLocations(
+      {
+        '1': {
+          name: 'x',
+          revelEstablishmentId: 4,
+          timezone: 'UTC',
+          menuItems: { '5001': 579, '5002': '580', abc: 581, '5003': 0 },
+        },
+      },
+      'src',
+    );
+    expect(problems).toEqual([
+      'src [1].menuItems["5003"]: must be a positive integer product id',
+      'src [1].menuItems["abc"]: key must be a numeric menu_item_id',
+    ]);
+    expect(map.get('1')?.menuItems).toEqual({ '5001': 579, '5002': 580, abc: 581 });
+    expect(parseLocations({ '1': { ...VALID['31883'], menuItems: [1] } }, 'src').problems).toEqual([
+      'src [1].menuItems: must map TripleSeat menu_item_ids to Revel product ids',
     ]);
   });
 

@@ -7,14 +7,35 @@ export interface Location {
   name: string;
   revelEstablishmentId: number;
   timezone: string;
-  /** TripleSeat item name → Revel product id, for this establishment. */
+  /** A line's `display_name` → Revel product id, for this establishment. */
   products: Record<string, number>;
+  /** TripleSeat `menu_item_id` → Revel product id; tried before `products` (SPEC §5). */
+  menuItems: Record<string, number>;
 }
 
 export type LocationMap = ReadonlyMap<string, Location>;
 
 const isRecord = (v: unknown): v is Record<string, unknown> =>
   typeof v === 'object' && v !== null && !Array.isArray(v);
+
+/** `{ key: positive integer id }`, every bad entry named in `problems`; absent means empty. */
+function idMap(raw: unknown, at: string, what: string, problems: string[]): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (raw === undefined) return out;
+  if (!isRecord(raw)) {
+    problems.push(`${at}: must map ${what} to Revel product ids`);
+    return out;
+  }
+  for (const [item, id] of Object.entries(raw)) {
+    const n = typeof id === 'string' && id.trim() !== '' ? Number(id) : id;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
+      problems.push(`${at}[${JSON.stringify(item)}]: must be a positive integer product id`);
+    } else {
+      out[item] = n;
+    }
+  }
+  return out;
+}
 
 /** Parses and checks the location map; returns every problem found, not just the first. */
 export function parseLocations(
@@ -48,25 +69,24 @@ export function parseLocations(
         `${at}.timezone: unknown time zone ${JSON.stringify(tz)} (use an IANA name such as America/Los_Angeles)`,
       );
     }
-    const products: Record<string, number> = {};
-    if (raw.products !== undefined) {
-      if (!isRecord(raw.products)) {
-        problems.push(`${at}.products: must map item names to Revel product ids`);
-      } else {
-        for (const [item, id] of Object.entries(raw.products)) {
-          const n = typeof id === 'string' ? Number(id) : id;
-          if (typeof n !== 'number' || !Number.isInteger(n) || n <= 0) {
-            problems.push(
-              `${at}.products[${JSON.stringify(item)}]: must be a positive integer product id`,
-            );
-          } else {
-            products[item] = n;
-          }
-        }
+    const products = idMap(raw.products, `${at}.products`, 'item names', problems);
+    const menuItems = idMap(raw.menuItems, `${at}.menuItems`, 'TripleSeat menu_item_ids', problems);
+    for (const item of Object.keys(menuItems)) {
+      if (!/^\d+$/.test(item)) {
+        problems.push(
+          `${at}.menuItems[${JSON.stringify(item)}]: key must be a numeric menu_item_id`,
+        );
       }
     }
     if (name && /^[1-9]\d*$/.test(estText) && typeof tz === 'string' && IANAZone.isValidZone(tz)) {
-      map.set(key, { key, name, revelEstablishmentId: Number(estText), timezone: tz, products });
+      map.set(key, {
+        key,
+        name,
+        revelEstablishmentId: Number(estText),
+        timezone: tz,
+        products,
+        menuItems,
+      });
     }
   }
   return { map, problems };

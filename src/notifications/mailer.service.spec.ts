@@ -59,6 +59,10 @@ const order: OrderInjectedNotice = {
   discount: '20.00',
   surcharge: '0.00',
   finalTotal: '108.80',
+  adjustments: [
+    { label: 'Mystery Cake (no Revel product)', amount: '15.00' },
+    { label: 'Invoice discounts', amount: '-35.00' },
+  ],
   correlationId: 'worker-abc123',
 };
 
@@ -150,6 +154,9 @@ describe(MailerService.name, () => {
     expect(mail.text).toContain('Discount:    20.00');
     expect(mail.text).toContain('Surcharge:   0.00');
     expect(mail.text).toContain('Final total: 108.80');
+    expect(mail.text).toMatch(
+      /made of:\n\s+15\.00  Mystery Cake \(no Revel product\)\n\s+-35\.00  Invoice discounts/,
+    );
     expect(mail.text).toContain('Revel order id:   98765');
     expect(mail.text).toContain('worker-abc123');
     expect(mail.raw).not.toContain(PASSWORD);

@@ -271,9 +271,16 @@ function renderOrder(n: OrderInjectedNotice, correlationId: string | undefined):
     `Discount:    ${n.discount}`,
     `Surcharge:   ${n.surcharge}`,
     `Final total: ${n.finalTotal}`,
-    '',
-    `Correlation id: ${correlationId ?? '(none)'}`,
   );
+  const adjustments = n.adjustments ?? [];
+  if (adjustments.length > 0) {
+    lines.push(
+      '',
+      'The difference between the items and the invoice total is made of:',
+      ...adjustments.map((a) => `  ${a.amount.padStart(10)}  ${a.label}`),
+    );
+  }
+  lines.push('', `Correlation id: ${correlationId ?? '(none)'}`);
   return lines.join('\n') + '\n';
 }
 

@@ -3,7 +3,7 @@ import type { ConfigType } from '@nestjs/config';
 import { fixtureProducts, RevelSandbox } from '../../sandbox/revel.sandbox';
 import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
-import { OrderDraft, OrderLine, OrderWriteProgress } from './order-draft';
+import { OrderDraft, OrderLine, OrderWriteProgress } from '../orders/order-draft';
 import { centsToDecimal, InvalidOrderDraftError, RevelOrderWriter } from './order-writer.service';
 import { REVEL_HTTP_TUNING } from './revel.client';
 import { RevelModule } from './revel.module';
@@ -56,6 +56,10 @@ function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
     notes: `Triple Seat Event #${EVENT_ID} | Phone: 702-555-0199`,
     lines,
     unmatched: [],
+    source: { kind: 'document', documentId: '296467', title: 'Invoice', rule: 'title' },
+    ignored: [],
+    adjustments: [{ kind: 'other', label: 'Invoice discounts', amountCents: -120 }],
+    grandTotalSource: 'document',
     subtotalCents: 11000,
     discountCents: 120,
     surchargeCents: 0,
@@ -145,7 +149,6 @@ describe(RevelOrderWriter.name, () => {
       local_id: d.localId,
       subtotal: centsToDecimal(d.subtotalCents),
       final_total: centsToDecimal(d.finalTotalCents),
-      opened: true,
       printed: true,
       closed: true,
       remaining_due: 0,
@@ -154,6 +157,8 @@ describe(RevelOrderWriter.name, () => {
     expect(items.map((i) => i.uuid).sort()).toEqual(d.lines.map((l) => l.uuid).sort());
     expect(sandbox.payments(order.id)).toHaveLength(d.finalTotalCents > 0 ? 1 : 0);
     expect(sandbox.histories(order.id)).toHaveLength(1);
+    // Every field we wrote is one a real Revel object has (api-facts §2.4; legacy §6.7–6.10).
+    expect(sandbox.unknownFields()).toEqual([]);
     return order.id;
   }
 

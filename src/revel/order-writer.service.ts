@@ -3,7 +3,12 @@ import type { ConfigType } from '@nestjs/config';
 import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
 import { MetricsService } from '../metrics/metrics.service';
-import { OrderDraft, OrderLine, OrderWriteOutcome, OrderWriteProgress } from './order-draft';
+import {
+  OrderDraft,
+  OrderLine,
+  OrderWriteOutcome,
+  OrderWriteProgress,
+} from '../orders/order-draft';
 import { RevelClient } from './revel.client';
 import { RevelOrder, RevelOrderCreate, RevelOrderItemCreate, revelUri } from './revel.types';
 
@@ -185,7 +190,6 @@ export class RevelOrderWriter {
         subtotal: centsToDecimal(draft.subtotalCents),
         surcharge: centsToDecimal(draft.surchargeCents),
         final_total: centsToDecimal(draft.finalTotalCents),
-        opened: true,
         printed: true,
         updated_by: this.userUri(),
         updated_date: draft.localTimestamp,
@@ -335,8 +339,8 @@ export class RevelOrderWriter {
       dining_option: this.config.diningOptionId,
       created_by: this.userUri(),
       updated_by: this.userUri(),
-      station: this.stationUri(),
-      // Revel names the station fields created_at/last_updated_at; they are URIs, not times.
+      // Only fields a captured real order has (api-facts §2.4): no `station` and no `opened` on
+      // Order. Revel names the station fields created_at/last_updated_at; URIs, not times.
       created_at: this.stationUri(),
       last_updated_at: this.stationUri(),
       created_date: draft.localTimestamp,

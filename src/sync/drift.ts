@@ -1,6 +1,7 @@
-import type { UnmatchedItem } from '../revel/order-draft';
+import type { LineSource, UnmatchedItem } from '../orders/order-draft';
+import type { MatchKind } from '../orders/product-matcher';
 import type { TripleSeatEvent } from '../tripleseat/tripleseat.types';
-import { toCents } from './money';
+import { toCents } from '../orders/money';
 import { ReasonCode } from './reason-codes';
 
 /**
@@ -17,7 +18,14 @@ export interface OrderSummaryLine {
   quantity: number;
   unitPrice: string;
   lineTotal: string;
-  match: 'map' | 'exact' | 'fuzzy';
+  match: MatchKind;
+}
+
+/** One part of the surcharge or discount, as the ledger keeps it (signed decimal string). */
+export interface OrderSummaryAdjustment {
+  kind: 'billing' | 'venue' | 'unmatched' | 'other';
+  label: string;
+  amount: string;
 }
 
 /** An order as the ledger keeps it (money as decimal strings). */
@@ -30,6 +38,14 @@ export interface OrderSummary {
   discount: string;
   surcharge: string;
   finalTotal: string;
+  /** Which document the lines came from (absent in rows written before the invoice rules). */
+  source?: LineSource;
+  /** Where the final total came from: the document's grand total, the event's, or the items. */
+  grandTotalSource?: 'document' | 'event' | 'items';
+  /** Venue lines left off the order. */
+  ignored?: { name: string; category: string; quantity?: number; amount: string }[];
+  /** What the surcharge or discount is made of; sums to finalTotal − subtotal. */
+  adjustments?: OrderSummaryAdjustment[];
   /** The event's guest count when the order was computed; absent in rows written before drift detection. */
   guestCount?: number | null;
   /** The event's status (upper case) when the order was computed; absent in older rows. */

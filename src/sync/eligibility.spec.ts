@@ -9,6 +9,7 @@ const losAngeles: Location = {
   revelEstablishmentId: 4,
   timezone: 'America/Los_Angeles',
   products: {},
+  menuItems: {},
 };
 const denver: Location = {
   key: '44100',
@@ -16,6 +17,7 @@ const denver: Location = {
   revelEstablishmentId: 8,
   timezone: 'America/Denver',
   products: {},
+  menuItems: {},
 };
 const bySite: Location = {
   key: '15691',
@@ -23,6 +25,7 @@ const bySite: Location = {
   revelEstablishmentId: 9,
   timezone: 'America/Los_Angeles',
   products: {},
+  menuItems: {},
 };
 const locations: LocationMap = new Map([
   [losAngeles.key, losAngeles],

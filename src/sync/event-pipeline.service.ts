@@ -7,7 +7,7 @@ import { revelConfig, syncConfig } from '../config/configuration';
 import { LedgerState, ORDER_EXISTS_STATES, SyncEventRow } from '../database/database.types';
 import { LedgerRepository, Outcome } from '../database/ledger.repository';
 import { MailerService } from '../notifications/mailer.service';
-import { OrderDraft, OrderWriteProgress } from '../revel/order-draft';
+import { OrderDraft, OrderWriteProgress } from '../orders/order-draft';
 import { RevelOrderWriter } from '../revel/order-writer.service';
 import { RevelProductCatalog } from '../revel/product-catalog';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
@@ -15,8 +15,9 @@ import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.typ
 import type { Location } from '../config/locations';
 import { guestCountOf, OrderSummary, statusOf } from './drift';
 import { EligibilityResult, evaluateEligibility } from './eligibility';
-import { centsToDecimalString } from './money';
-import { buildOrderDraft, contentHash, extractLineItems } from './order.mapper';
+import { centsToDecimalString } from '../orders/money';
+import { hasInvoiceLines } from '../orders/invoice';
+import { buildOrderDraft, contentHash } from '../orders/order.mapper';
 import { ReasonCode } from './reason-codes';
 
 /** Raised when a worker finds that its lease is gone: someone else owns the event now. */
@@ -46,6 +47,19 @@ export function summarizeDraft(draft: OrderDraft, event?: TripleSeatEvent): Orde
     discount: centsToDecimalString(draft.discountCents),
     surcharge: centsToDecimalString(draft.surchargeCents),
     finalTotal: centsToDecimalString(draft.finalTotalCents),
+    source: draft.source,
+    grandTotalSource: draft.grandTotalSource,
+    ignored: draft.ignored.map((line) => ({
+      name: line.name,
+      category: line.category,
+      ...(line.quantity !== undefined ? { quantity: line.quantity } : {}),
+      amount: centsToDecimalString(line.amountCents),
+    })),
+    adjustments: draft.adjustments.map((a) => ({
+      kind: a.kind,
+      label: a.label,
+      amount: centsToDecimalString(a.amountCents),
+    })),
   };
   if (event) {
     summary.guestCount = guestCountOf(event);
@@ -153,7 +167,13 @@ export class EventPipelineService {
       const summary = summarizeDraft(draft, event);
       const hash = contentHash(draft);
       if (draft.lines.length === 0) {
-        const names = draft.unmatched.map((u) => u.name).join(', ') || 'no line items';
+        const names =
+          draft.unmatched.map((u) => u.name).join(', ') ||
+          (draft.source.kind === 'none'
+            ? 'no document has line items (fetched with show_financial=true) and the booking has no packing field'
+            : draft.ignored.length > 0
+              ? `only venue lines (${draft.ignored.map((l) => l.name).join(', ')})`
+              : 'no line items');
         const state = await settle({
           state: 'SKIPPED',
           reason: ReasonCode.NO_ITEMS_MATCHED,
@@ -230,6 +250,7 @@ export class EventPipelineService {
             unitPrice: l.unitPrice,
           })),
           unmatched: draft.unmatched.map((u) => ({ name: u.name, quantity: u.quantity })),
+          adjustments: summary.adjustments ?? [],
           subtotal: summary.subtotal,
           discount: summary.discount,
           surcharge: summary.surcharge,
@@ -315,8 +336,9 @@ export class EventPipelineService {
   }
 
   /**
-   * The order the pipeline writes for `event` at `location`: reads the booking (when the event
-   * has no items) and the product catalogue, writes nothing.
+   * The order the pipeline writes for `event` at `location`: reads the booking (only when no
+   * document has line items: the packing-field last resort) and the product catalogue, writes
+   * nothing.
    */
   async draftFor(
     event: TripleSeatEvent,
@@ -330,6 +352,8 @@ export class EventPipelineService {
       booking,
       location,
       products,
+      invoicePattern: this.config.invoiceDocumentPattern,
+      ignoredCategories: this.config.ignoredLineCategories,
       threshold: this.config.fuzzyThreshold,
       localIdTemplate: this.revel.localIdTemplate,
       now,
@@ -353,7 +377,7 @@ export class EventPipelineService {
   }
 
   private async bookingIfNeeded(event: TripleSeatEvent): Promise<TripleSeatBooking | undefined> {
-    const hasItems = extractLineItems(event).length > 0;
+    const hasItems = hasInvoiceLines(event, this.config.invoiceDocumentPattern);
     if (
       hasItems ||
       event.booking_id === undefined ||

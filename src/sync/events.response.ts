@@ -1,6 +1,8 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { LEDGER_STATES, type LedgerState } from '../database/database.types';
-import type { OrderSummary, OrderSummaryLine } from './drift';
+import type { LineSource } from '../orders/order-draft';
+import type { MatchKind } from '../orders/product-matcher';
+import type { OrderSummary, OrderSummaryAdjustment, OrderSummaryLine } from './drift';
 
 /** OpenAPI shapes of the preview and resync answers (`/api/sync/events/:id/...`). */
 
@@ -23,8 +25,64 @@ export class OrderLineResponse implements OrderSummaryLine {
   @ApiProperty({ description: 'Decimal string.', example: '28.80' })
   lineTotal!: string;
 
-  @ApiProperty({ enum: ['map', 'exact', 'fuzzy'], description: 'How the product was found.' })
-  match!: 'map' | 'exact' | 'fuzzy';
+  @ApiProperty({
+    enum: ['menu-item', 'map', 'exact', 'fuzzy'],
+    description:
+      'How the product was found: the menuItems map (menu_item_id), the products map (display name), exact name, or fuzzy name.',
+  })
+  match!: MatchKind;
+}
+
+export class LineSourceResponse {
+  @ApiProperty({
+    enum: ['document', 'booking-field', 'none'],
+    description:
+      'document: a TripleSeat document (its id, title, and whether its title matched INVOICE_DOCUMENT_PATTERN or it was the highest-id document with line items); booking-field: the booking packing/boxing custom field (last resort).',
+  })
+  kind!: 'document' | 'booking-field' | 'none';
+
+  @ApiPropertyOptional({ example: '296467' })
+  documentId?: string;
+
+  @ApiPropertyOptional({ example: 'Invoice' })
+  title?: string;
+
+  @ApiPropertyOptional({ enum: ['title', 'line-items'] })
+  rule?: 'title' | 'line-items';
+
+  @ApiPropertyOptional({ example: '52511006' })
+  bookingId?: string;
+
+  @ApiPropertyOptional({ example: 'Boxing/Packing Slip' })
+  field?: string;
+}
+
+export class OrderAdjustmentResponse implements OrderSummaryAdjustment {
+  @ApiProperty({ enum: ['billing', 'venue', 'unmatched', 'other'] })
+  kind!: 'billing' | 'venue' | 'unmatched' | 'other';
+
+  @ApiProperty({ example: 'Service Charge (20.0%)' })
+  label!: string;
+
+  @ApiProperty({ description: 'Signed decimal string.', example: '10.88' })
+  amount!: string;
+}
+
+export class IgnoredLineResponse {
+  @ApiProperty({ example: 'Room Rental' })
+  name!: string;
+
+  @ApiProperty({
+    description: 'The TripleSeat category that made it a venue line.',
+    example: 'Room Rental',
+  })
+  category!: string;
+
+  @ApiPropertyOptional({ example: 1 })
+  quantity?: number;
+
+  @ApiProperty({ description: 'Decimal string.', example: '40.00' })
+  amount!: string;
 }
 
 export class ClosestProductResponse {
@@ -44,6 +102,12 @@ export class UnmatchedItemResponse {
 
   @ApiPropertyOptional({ type: ClosestProductResponse })
   closest?: ClosestProductResponse;
+
+  @ApiPropertyOptional({ description: 'TripleSeat menu_item_id, for a menuItems map entry.' })
+  menuItemId?: string;
+
+  @ApiPropertyOptional({ description: 'What the line adds to the invoice (decimal string).' })
+  amount?: string;
 }
 
 export class OrderResponse implements OrderSummary {
@@ -73,6 +137,29 @@ export class OrderResponse implements OrderSummary {
 
   @ApiProperty({ description: 'Equals the invoice grand total.', example: '45.00' })
   finalTotal!: string;
+
+  @ApiPropertyOptional({ type: LineSourceResponse, description: 'Where the lines came from.' })
+  source?: LineSource;
+
+  @ApiPropertyOptional({
+    enum: ['document', 'event', 'items'],
+    description:
+      "Where the final total came from: the document's financials.grand_total, the event's grand_total, or the items (neither known).",
+  })
+  grandTotalSource?: 'document' | 'event' | 'items';
+
+  @ApiPropertyOptional({
+    type: [IgnoredLineResponse],
+    description: 'Venue lines (IGNORED_LINE_CATEGORIES) left off the order.',
+  })
+  ignored?: IgnoredLineResponse[];
+
+  @ApiPropertyOptional({
+    type: [OrderAdjustmentResponse],
+    description:
+      'What the surcharge or discount is made of (billing totals, venue lines, unmatched lines, other); sums to finalTotal − subtotal.',
+  })
+  adjustments?: OrderAdjustmentResponse[];
 
   @ApiPropertyOptional({ type: Number, nullable: true, description: 'Guest count (drift).' })
   guestCount?: number | null;

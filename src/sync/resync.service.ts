@@ -18,7 +18,7 @@ import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { describeDrift, guestCountOf, parseOrderSummary, statusOf } from './drift';
 import { EventPipelineService, summarizeDraft } from './event-pipeline.service';
 import type { ResyncResponse } from './events.response';
-import { contentHash } from './order.mapper';
+import { contentHash } from '../orders/order.mapper';
 import { fetchEventForRequest } from './preview.service';
 import { ReasonCode } from './reason-codes';
 

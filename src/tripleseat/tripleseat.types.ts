@@ -4,25 +4,67 @@
  */
 export type Numeric = number | string;
 
+/**
+ * A line of a document, present only when the event is fetched with `show_financial=true`
+ * (api-facts §1.3 "Documents / invoice", from the typed C# client's `Document.cs`).
+ */
 export interface TripleSeatLineItem {
-  name?: string | null;
+  id?: Numeric | null;
   quantity?: Numeric | null;
+  /** Unit price. */
   price?: Numeric | null;
+  total_price?: Numeric | null;
+  discount?: Numeric | null;
+  position?: Numeric | null;
+  billing_ids?: Numeric[] | null;
+  grand_total?: Numeric | null;
+  display_name?: string | null;
+  description?: string | null;
+  long_description?: string | null;
+  category?: { id?: Numeric | null; name?: string | null; internal_name?: string | null } | null;
+  section?: string | null;
+  section_position?: Numeric | null;
+  menu_item_id?: Numeric | null;
 }
 
-export interface TripleSeatDocument {
-  type?: string | null;
-  subtotal?: Numeric | null;
-  grand_total?: Numeric | null;
-  total?: Numeric | null;
+/** e.g. `{ description: "Service Charge", value: "20.0%", total_price: "37.60" }`. */
+export interface TripleSeatBillingTotal {
+  billing_id?: Numeric | null;
+  description?: string | null;
+  value?: Numeric | null;
+  total_price?: Numeric | null;
+}
+
+export interface TripleSeatFinancials {
   amount_due?: Numeric | null;
+  grand_total?: Numeric | null;
+  discounts_total?: Numeric | null;
+}
+
+/**
+ * An event document (proposal, contract, invoice, BEO). There is no `type`: the invoice is found by
+ * its `title`. `line_items`, `billing_totals`, `category_totals`, `financials` and `payment_set`
+ * come only with `show_financial=true`.
+ */
+export interface TripleSeatDocument {
+  id?: Numeric | null;
+  title?: string | null;
+  template_document_id?: Numeric | null;
+  deleted_at?: string | null;
+  views?: { name?: string | null; url?: string | null }[] | null;
+  line_items?: TripleSeatLineItem[] | null;
+  billing_totals?: TripleSeatBillingTotal[] | null;
+  category_totals?: unknown[] | null;
+  financials?: TripleSeatFinancials | null;
+  payment_set?: Record<string, unknown> | null;
 }
 
 export interface TripleSeatContact {
   first_name?: string | null;
   last_name?: string | null;
-  phone?: string | null;
-  phone_numbers?: { number?: string | null }[] | null;
+  phone_numbers?:
+    | { id?: Numeric | null; number?: string | null; phone_number_type?: string | null }[]
+    | null;
 }
 
 export interface TripleSeatEvent {
@@ -39,19 +81,17 @@ export interface TripleSeatEvent {
   guest_count?: Numeric | null;
   updated_at?: string | null;
   grand_total?: Numeric | null;
+  actual_amount?: Numeric | null;
   contact?: TripleSeatContact | null;
-  guest_name?: string | null;
-  client_name?: string | null;
-  host_name?: string | null;
-  phone?: string | null;
-  guest_phone?: string | null;
-  items?: TripleSeatLineItem[] | null;
-  menu_items?: TripleSeatLineItem[] | null;
+  /** Only with `show_financial=true`; a search result and a webhook delivery carry none. */
   documents?: TripleSeatDocument[] | null;
 }
 
 export interface TripleSeatCustomField {
+  id?: Numeric | null;
+  custom_field_id?: Numeric | null;
   custom_field_name?: string | null;
+  custom_field_slug?: string | null;
   value?: string | null;
 }
 

@@ -7,9 +7,14 @@ import { request as httpRequest } from 'node:http';
 import { DateTime } from 'luxon';
 import type { Kysely } from 'kysely';
 import type { RevelSandbox } from '../../sandbox/revel.sandbox';
-import { fixtureEvent, SandboxEvent, TripleSeatSandbox } from '../../sandbox/tripleseat.sandbox';
+import {
+  fixtureEvent,
+  invoiceDocument,
+  SandboxEvent,
+  TripleSeatSandbox,
+} from '../../sandbox/tripleseat.sandbox';
 import type { Database, SyncEventRow } from '../../src/database/database.types';
-import { toCents } from '../../src/sync/money';
+import { toCents } from '../../src/orders/money';
 import { AppProcess } from '../support/app-process';
 import { LOCATIONS, SECRETS } from '../support/harness';
 
@@ -126,19 +131,17 @@ export function eligibleEvent(
     location_id: Number(site),
     site_id: site === '31883' ? 15691 : 15692,
     booking_id: null,
-    items: lines.map((l, i) => ({
-      name: l.name,
-      // Mixed representations, as TripleSeat sends them.
-      quantity: i % 2 === 0 ? l.quantity : String(l.quantity),
-      price: i % 2 === 0 ? money(l.priceCents) : l.priceCents / 100,
-    })),
     documents: [
-      {
-        type: 'billing_invoice',
-        subtotal: money(subtotalCents),
-        grand_total: money(grandCents),
-        total: money(grandCents),
-      },
+      invoiceDocument({
+        title: 'Invoice',
+        lines: lines.map((l, i) => ({
+          name: l.name,
+          // Mixed representations, as TripleSeat sends them.
+          quantity: i % 2 === 0 ? l.quantity : String(l.quantity),
+          price: i % 2 === 0 ? money(l.priceCents) : l.priceCents / 100,
+        })),
+        grandTotal: money(grandCents),
+      }),
     ],
   });
   return {

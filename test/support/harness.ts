@@ -31,6 +31,7 @@ export const LOCATIONS = {
     revelEstablishmentId: '4',
     timezone: 'America/Los_Angeles',
     products: { 'TRIPLE OG': 579 },
+    menuItems: { '5001': 579 },
   },
   '40009': { name: 'Pinkbox St George', revelEstablishmentId: '9', timezone: 'America/Denver' },
 };

@@ -8,8 +8,11 @@ export interface CatalogProduct {
   cost?: Numeric | null;
 }
 
+/** How a line found its product: `menu-item` and `map` are the operator's word, the rest a guess. */
+export type MatchKind = 'menu-item' | 'map' | 'exact' | 'fuzzy';
+
 export type MatchResult<P extends CatalogProduct = CatalogProduct> =
-  | { match: 'map' | 'exact' | 'fuzzy'; product: P; score: number }
+  | { match: MatchKind; product: P; score: number }
   | {
       match: 'none';
       /** The best-scoring catalogue name below the threshold, to help fix the product map. */
@@ -196,4 +199,35 @@ function bestOf<P extends CatalogProduct>(
     if (!best || score > best.score) best = { product, score };
   }
   return best;
+}
+
+/** The operator's maps for one establishment (the locations file, SPEC §6). */
+export interface ProductMaps {
+  /** TripleSeat `menu_item_id` → Revel product id. */
+  menuItems: Readonly<Record<string, number>>;
+  /** A line's `display_name` → Revel product id. */
+  products: Readonly<Record<string, number>>;
+}
+
+/**
+ * Resolves one TripleSeat line (SPEC §5): the `menuItems` map by `menu_item_id` first, then
+ * {@link matchItem} on the display name (the `products` map, exact, fuzzy). A `menu_item_id` mapped
+ * to a product that is not in the active catalogue is reported, not guessed around.
+ */
+export function matchLine<P extends CatalogProduct>(
+  line: { name: string; menuItemId?: string },
+  products: readonly P[],
+  maps: ProductMaps,
+  threshold: number,
+): MatchResult<P> {
+  if (line.menuItemId !== undefined && maps.menuItems[line.menuItemId] !== undefined) {
+    const productId = maps.menuItems[line.menuItemId];
+    const product = products.find((p) => p.id === productId);
+    if (product) return { match: 'menu-item', product, score: 1 };
+    return {
+      match: 'none',
+      detail: `menuItems sends menu_item_id ${line.menuItemId} to Revel product ${productId}, which is not in the establishment's active catalogue`,
+    };
+  }
+  return matchItem(line.name, products, maps.products, threshold);
 }

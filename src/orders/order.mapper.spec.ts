@@ -1,14 +1,18 @@
 import fc from 'fast-check';
 import { validate as isUuid, version as uuidVersion } from 'uuid';
 import type { Location } from '../config/locations';
-import type { CatalogProduct } from '../revel/product-matcher';
+import {
+  type FixtureLine,
+  invoiceDocument,
+  type InvoiceDocumentOptions,
+} from '../../sandbox/tripleseat.fixtures';
 import type { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
+import type { CatalogProduct } from './product-matcher';
 import {
   type BuildOrderDraftInput,
   buildOrderDraft,
   contentHash,
-  extractLineItems,
-  invoiceTotals,
+  makeUpText,
 } from './order.mapper';
 
 const tropicana: Location = {
@@ -17,6 +21,7 @@ const tropicana: Location = {
   revelEstablishmentId: 4,
   timezone: 'America/Los_Angeles',
   products: {},
+  menuItems: {},
 };
 
 const catalogue: CatalogProduct[] = [
@@ -28,7 +33,9 @@ const catalogue: CatalogProduct[] = [
   { id: 105, name: 'HEY BLONDIE', price: null, cost: null },
 ];
 
-/** GET /v1/events/55521609 as in the legacy fixture (items empty, invoice of $108.80). */
+const IGNORED = ['Rental', 'Room Rental', 'Room Fee', 'Labor', 'Staffing', 'Audio Visual', 'Fees'];
+
+/** GET /v1/events/55521609.json without documents (as the legacy fixture: no lines at all). */
 const fixtureEvent = (): TripleSeatEvent => ({
   id: 55521609,
   name: 'Jon Ponder',
@@ -40,11 +47,7 @@ const fixtureEvent = (): TripleSeatEvent => ({
   booking_id: 52511006,
   guest_count: 25,
   grand_total: '108.80',
-  items: [],
-  menu_items: [],
-  documents: [
-    { type: 'billing_invoice', subtotal: 108.8, grand_total: 108.8, total: 108.8, amount_due: 0 },
-  ],
+  documents: [],
 });
 
 const fixtureBooking = (): TripleSeatBooking => ({
@@ -64,106 +67,28 @@ const build = (overrides: Partial<BuildOrderDraftInput> = {}) =>
     booking: fixtureBooking(),
     location: tropicana,
     products: catalogue,
+    invoicePattern: /invoice/i,
+    ignoredCategories: IGNORED,
     threshold: 0.75,
     localIdTemplate: 'Triple Seat_{eventId}',
     now,
     ...overrides,
   });
 
+/** An event whose invoice has these lines and (when given) this grand total; no other document. */
 const withItems = (
-  items: TripleSeatEvent['items'],
-  grandTotal?: string | number,
-  extra: Partial<TripleSeatEvent> = {},
-): TripleSeatEvent => ({
-  ...fixtureEvent(),
-  items,
-  documents: grandTotal === undefined ? [] : [{ type: 'billing_invoice', grand_total: grandTotal }],
-  ...extra,
-});
-
-describe(extractLineItems.name, () => {
-  it('should fall back from empty items and menu_items to the booking packing field', () => {
-    expect(extractLineItems(fixtureEvent(), fixtureBooking())).toEqual([
-      { name: 'TRIPLE OG', quantity: 1, index: 0 },
-    ]);
-  });
-
-  it('should prefer items over menu_items, and menu_items over the booking', () => {
-    const event = { ...fixtureEvent(), menu_items: [{ name: 'MAPLE BAR', quantity: 2 }] };
-    expect(extractLineItems(event, fixtureBooking())).toEqual([
-      { name: 'MAPLE BAR', quantity: 2, index: 0 },
-    ]);
-    expect(extractLineItems({ ...event, items: [{ name: 'OG' }] }, fixtureBooking())).toEqual([
-      { name: 'OG', quantity: 1, index: 0 },
-    ]);
-  });
-
-  it('should skip unnamed and non-positive or non-numeric quantities, keeping original indexes', () => {
-    const event = withItems([
-      { name: '  ', quantity: 1 },
-      { name: 'OG', quantity: '8', price: '$2.50' },
-      { name: null, quantity: 3 },
-      { name: 'MAPLE BAR', quantity: 0 },
-      { name: 'TRIPLE OG', quantity: -2 },
-      { name: 'FUDGY WUDGY', quantity: 'lots' },
-      { name: ' HEY BLONDIE ', quantity: null, price: 0 },
-      { name: 'HALF TRAY', quantity: 1.5, price: 'n/a' },
-    ]);
-    expect(extractLineItems(event)).toEqual([
-      { name: 'OG', quantity: 8, priceCents: 250, index: 1 },
-      { name: 'HEY BLONDIE', quantity: 1, index: 6 },
-      { name: 'HALF TRAY', quantity: 1.5, index: 7 },
-    ]);
-  });
-
-  it('should use a non-empty items list even when none of its entries is usable', () => {
-    const event = { ...withItems([{ name: '', quantity: 1 }]), menu_items: [{ name: 'OG' }] };
-    expect(extractLineItems(event)).toEqual([]);
-  });
-
-  it('should ignore empty packing values and fields about other things', () => {
-    const booking: TripleSeatBooking = {
-      id: 1,
-      custom_fields: [
-        { custom_field_name: 'Allergies', value: 'nuts' },
-        { custom_field_name: 'Packing notes', value: '   ' },
-        { custom_field_name: 'BOXING', value: 'MAPLE BAR' },
-      ],
-    };
-    expect(extractLineItems(fixtureEvent(), booking)).toEqual([
-      { name: 'MAPLE BAR', quantity: 1, index: 0 },
-    ]);
-    expect(extractLineItems(fixtureEvent(), { id: 1, custom_fields: [] })).toEqual([]);
-    expect(extractLineItems(fixtureEvent())).toEqual([]);
-  });
-});
-
-describe(invoiceTotals.name, () => {
-  it('should read the first billing invoice, amounts as numbers or strings', () => {
-    const event = withItems([], undefined, {
-      documents: [
-        { type: 'proposal', grand_total: 1 },
-        { type: 'billing_invoice', subtotal: '100.00', grand_total: '$108.80' },
-        { type: 'billing_invoice', grand_total: 5 },
-      ],
-    });
-    expect(invoiceTotals(event)).toEqual({ grandTotalCents: 10880, subtotalCents: 10000 });
-  });
-
-  it('should use total when grand_total is zero or missing', () => {
-    const event = withItems([], undefined, {
-      documents: [{ type: 'billing_invoice', grand_total: '0.00', total: '99.95' }],
-    });
-    expect(invoiceTotals(event)).toEqual({ grandTotalCents: 9995 });
-  });
-
-  it('should be undefined without a billing invoice', () => {
-    expect(invoiceTotals(withItems([], undefined, { documents: null }))).toBeUndefined();
-    expect(invoiceTotals(withItems([], undefined, { documents: [{ type: 'proposal' }] }))).toBe(
-      undefined,
-    );
-  });
-});
+  items: FixtureLine[],
+  grandTotal?: string | number | null,
+  extra: Partial<TripleSeatEvent> & { doc?: Partial<InvoiceDocumentOptions> } = {},
+): TripleSeatEvent => {
+  const { doc, ...rest } = extra;
+  return {
+    ...fixtureEvent(),
+    grand_total: null,
+    documents: [invoiceDocument({ lines: items, grandTotal: grandTotal ?? null, ...doc })],
+    ...rest,
+  };
+};
 
 describe(buildOrderDraft.name, () => {
   it('should build the legacy fixture event 55521609 from the booking packing field', () => {
@@ -174,8 +99,11 @@ describe(buildOrderDraft.name, () => {
       localId: 'Triple Seat_55521609',
       legacyLocalIds: ['Triple Seat 55521609', 'tripleseat_event_55521609'],
       callName: 'Jon Ponder',
-      notes: 'Triple Seat Event #55521609',
+      notes:
+        'Triple Seat Event #55521609 | Invoice 108.80 = items 2.00 + Other (discounts, rounding or prices that differ from the invoice) 106.80',
       unmatched: [],
+      source: { kind: 'booking-field', bookingId: '52511006', field: 'Boxing/Packing Slip' },
+      grandTotalSource: 'event',
       subtotalCents: 200,
       discountCents: 0,
       surchargeCents: 10680,
@@ -224,10 +152,7 @@ describe(buildOrderDraft.name, () => {
 
   it('should fall back to the subtotal when the invoice total is zero or there is no invoice', () => {
     const items = [{ name: 'MAPLE BARS', quantity: 4, price: '1.25' }];
-    const zero = withItems(items, undefined, {
-      documents: [{ type: 'billing_invoice', grand_total: 0, total: '0.00' }],
-    });
-    for (const event of [zero, withItems(items)]) {
+    for (const event of [withItems(items, '0.00'), withItems(items)]) {
       expect(build({ event })).toMatchObject({
         subtotalCents: 500,
         discountCents: 0,
@@ -237,11 +162,15 @@ describe(buildOrderDraft.name, () => {
     }
   });
 
-  it('should use the invoice total when grand_total is zero but total is not', () => {
-    const event = withItems([{ name: 'MAPLE BARS', quantity: 4, price: '1.25' }], undefined, {
-      documents: [{ type: 'billing_invoice', grand_total: '0', total: '4.00' }],
+  it("should use the event's grand_total when the document has none", () => {
+    const event = withItems([{ name: 'MAPLE BARS', quantity: 4, price: '1.25' }], null, {
+      grand_total: '4.00',
     });
-    expect(build({ event })).toMatchObject({ discountCents: 100, finalTotalCents: 400 });
+    expect(build({ event })).toMatchObject({
+      discountCents: 100,
+      finalTotalCents: 400,
+      grandTotalSource: 'event',
+    });
   });
 
   it('should compute exactly with money and quantities as strings', () => {
@@ -278,8 +207,9 @@ describe(buildOrderDraft.name, () => {
         name: 'PINK RAINBOW RING',
         quantity: 8,
         closest: { name: 'CHOCOLATE RAINBOW RING', score: 26 / 39 },
+        amount: '0.00',
       },
-      { name: 'SUGA DADDY', quantity: 8, closest: expect.any(Object) },
+      { name: 'SUGA DADDY', quantity: 8, closest: expect.any(Object), amount: '0.00' },
     ]);
   });
 
@@ -307,7 +237,7 @@ describe(buildOrderDraft.name, () => {
     ]);
   });
 
-  it('should price from TripleSeat when positive, else the Revel price, else the Revel cost', () => {
+  it('should price from TripleSeat when positive, else the Revel price, else zero', () => {
     const event = withItems([
       { name: 'TRIPLE OG', quantity: 2, price: '3.10' },
       { name: 'TRIPLE OG', quantity: 2, price: 0 },
@@ -319,7 +249,7 @@ describe(buildOrderDraft.name, () => {
       [310, 620],
       [200, 400],
       [200, 400],
-      [90, 180],
+      [0, 0],
       [0, 0],
     ]);
   });
@@ -362,25 +292,17 @@ describe(buildOrderDraft.name, () => {
         last_name: 'Doe',
         phone_numbers: [{ number: '702-555-0100' }],
       },
-      guest_name: 'Someone Else',
     };
-    expect(build({ event })).toMatchObject({
-      callName: 'Jane Doe | 702-555-0100',
-      notes: 'Triple Seat Event #55521609 | Phone: 702-555-0100',
-    });
+    const draft = build({ event });
+    expect(draft.callName).toBe('Jane Doe | 702-555-0100');
+    expect(draft.notes).toMatch(/^Triple Seat Event #55521609 \| Phone: 702-555-0100 \| Invoice /);
   });
 
-  it('should fall through name and phone candidates, and omit call_name when there are none', () => {
-    const guest = { ...fixtureEvent(), name: null, client_name: 'Acme Corp', guest_phone: '555' };
-    expect(build({ event: guest })).toMatchObject({
-      callName: 'Acme Corp | 555',
-      notes: 'Triple Seat Event #55521609 | Phone: 555',
-    });
-    const phoneOnly = { ...fixtureEvent(), name: ' ', phone: '702-555-0199' };
-    expect(build({ event: phoneOnly }).callName).toBe('702-555-0199');
+  it("should fall back to the event's name, and omit call_name when there is neither", () => {
+    expect(build().callName).toBe('Jon Ponder');
     const nobody = build({ event: { ...fixtureEvent(), name: null } });
     expect(nobody.callName).toBeUndefined();
-    expect(nobody.notes).toBe('Triple Seat Event #55521609');
+    expect(nobody.notes).toMatch(/^Triple Seat Event #55521609 \| Invoice 108\.80 = /);
   });
 
   it('should leave the primary form out of the legacy local ids', () => {
@@ -403,19 +325,30 @@ describe(buildOrderDraft.name, () => {
     const item = fc.record({
       name: fc.constantFrom('OG', 'TRIPLE OG', 'MAPLE BAR', 'UNKNOWN THING'),
       quantity: fc.oneof(fc.nat({ max: 50 }), fc.constantFrom('1.5', '2', '0.25')),
-      price: fc.option(fc.nat({ max: 100_000 }).map((c) => (c / 100).toFixed(2))),
+      price: fc.option(
+        fc.nat({ max: 100_000 }).map((c) => (c / 100).toFixed(2)),
+        {
+          nil: undefined,
+        },
+      ),
+      category: fc.constantFrom('Food', 'Food', 'Room Rental', 'Beverage'),
     });
     fc.assert(
       fc.property(
         fc.array(item, { maxLength: 8 }),
         fc.option(fc.nat({ max: 1_000_000 }).map((c) => (c / 100).toFixed(2))),
         (items, grandTotal) => {
-          const draft = build({ event: withItems(items, grandTotal ?? undefined) });
+          const draft = build({ event: withItems(items, grandTotal), booking: undefined });
           const { subtotalCents, discountCents, surchargeCents, finalTotalCents } = draft;
           expect(subtotalCents - discountCents + surchargeCents).toBe(finalTotalCents);
+          const madeUp = draft.adjustments.reduce((sum, a) => sum + a.amountCents, 0);
+          expect(madeUp).toBe(finalTotalCents - subtotalCents);
+          expect(draft.lines.length + draft.unmatched.length + draft.ignored.length).toBe(
+            items.length,
+          );
           expect(subtotalCents).toBe(draft.lines.reduce((s, l) => s + l.lineTotalCents, 0));
           expect(Math.min(discountCents, surchargeCents)).toBe(0);
-          if (grandTotal !== null && Number(grandTotal) > 0) {
+          if (items.length > 0 && grandTotal !== null && Number(grandTotal) > 0) {
             expect(finalTotalCents).toBe(Math.round(Number(grandTotal) * 100));
           }
         },
@@ -436,13 +369,158 @@ describe(contentHash.name, () => {
     const base = contentHash(build());
     const pricier = [{ ...catalogue[1], price: '2.01' }, ...catalogue];
     expect(contentHash(build({ products: pricier }))).not.toBe(base);
-    const invoice = {
-      ...fixtureEvent(),
-      documents: [{ type: 'billing_invoice', grand_total: 99 }],
-    };
+    const invoice = { ...fixtureEvent(), grand_total: '99.00' };
     expect(contentHash(build({ event: invoice }))).not.toBe(base);
     expect(contentHash(build({ location: { ...tropicana, revelEstablishmentId: 8 } }))).not.toBe(
       base,
     );
+  });
+});
+
+describe('buildOrderDraft on a real-shaped invoice', () => {
+  /**
+   * The shape `GET /v1/events/{id}.json?show_financial=true` returns (api-facts §1.3): a deleted
+   * proposal, an invoice with food, a room rental and a venue fee, and a service charge and a tax
+   * in billing_totals; money and quantities as strings.
+   */
+  const realEvent = (): TripleSeatEvent => ({
+    ...fixtureEvent(),
+    grand_total: '999.99',
+    documents: [
+      invoiceDocument({
+        id: 9001,
+        title: 'Proposal',
+        lines: [{ name: 'TRIPLE OG', quantity: '100', price: '9.99' }],
+        deletedAt: '12/01/2025 10:00 AM',
+      }),
+      invoiceDocument({
+        id: 9002,
+        title: 'Invoice - Holiday Party',
+        lines: [
+          { name: 'TRIPLE OG', quantity: '24', price: '3.60', menuItemId: 5001 },
+          { name: 'Maple Bar', quantity: '12', price: '3.20' },
+          { name: 'Private Room', quantity: '1', price: '150.00', category: 'room rental' },
+          { name: 'Unicorn Sprinkles Deluxe', quantity: '2', price: '5.00' },
+        ],
+        billing: [
+          { description: 'Service Charge', value: '20.0%', amount: '37.60' },
+          { description: 'Sales Tax', value: '8.375%', amount: '18.90' },
+        ],
+        grandTotal: '341.30',
+      }),
+    ],
+  });
+
+  it('should order the food lines at the invoice prices and total the invoice to the cent', () => {
+    const location = { ...tropicana, menuItems: { '5001': 579 } };
+    const draft = build({ event: realEvent(), location });
+    expect(draft.source).toEqual({
+      kind: 'document',
+      documentId: '9002',
+      title: 'Invoice - Holiday Party',
+      rule: 'title',
+    });
+    expect(
+      draft.lines.map((l) => [l.sourceName, l.productId, l.quantity, l.unitPriceCents, l.match]),
+    ).toEqual([
+      ['TRIPLE OG', 579, 24, 360, 'menu-item'],
+      ['Maple Bar', 102, 12, 320, 'fuzzy'],
+    ]);
+    expect(draft.unmatched).toEqual([
+      expect.objectContaining({ name: 'Unicorn Sprinkles Deluxe', quantity: 2, amount: '10.00' }),
+    ]);
+    expect(draft.ignored).toEqual([
+      { name: 'Private Room', category: 'room rental', quantity: 1, amountCents: 15000 },
+    ]);
+    // 24 × 3.60 + 12 × 3.20 = 86.40 + 38.40 = 124.80; invoice 341.30.
+    expect(draft).toMatchObject({
+      subtotalCents: 12480,
+      surchargeCents: 21650,
+      discountCents: 0,
+      finalTotalCents: 34130,
+      grandTotalSource: 'document',
+    });
+    expect(draft.adjustments).toEqual([
+      { kind: 'billing', label: 'Service Charge (20.0%)', amountCents: 3760 },
+      { kind: 'billing', label: 'Sales Tax (8.375%)', amountCents: 1890 },
+      { kind: 'venue', label: 'Private Room (room rental, not ordered)', amountCents: 15000 },
+      {
+        kind: 'unmatched',
+        label: 'Unicorn Sprinkles Deluxe (no Revel product)',
+        amountCents: 1000,
+      },
+    ]);
+    expect(draft.notes).toBe(
+      'Triple Seat Event #55521609 | Invoice 341.30 = items 124.80 + Service Charge (20.0%) 37.60 + Sales Tax (8.375%) 18.90 + Private Room (room rental, not ordered) 150.00 + Unicorn Sprinkles Deluxe (no Revel product) 10.00',
+    );
+    expect(makeUpText(draft)).toBe(draft.notes.split(' | ')[1]);
+  });
+
+  it('should put what the parts do not explain in one "other" part, so they always add up', () => {
+    const event = realEvent();
+    const invoice = event.documents?.[1];
+    if (!invoice?.financials) throw new Error('fixture has no invoice');
+    invoice.financials = { ...invoice.financials, grand_total: '331.30', discounts_total: '10.00' };
+    const draft = build({ event });
+    expect(draft.finalTotalCents).toBe(33130);
+    expect(draft.adjustments.at(-1)).toEqual({
+      kind: 'other',
+      label: 'Invoice discounts',
+      amountCents: -1000,
+    });
+  });
+
+  it('should give the Triple Seat discount when the invoice is below the items', () => {
+    const event = withItems([{ name: 'TRIPLE OG', quantity: '10', price: '3.00' }], '27.00', {
+      doc: { billing: [{ description: 'Discount', value: '10%', amount: '-3.00' }] },
+    });
+    const draft = build({ event });
+    expect(draft).toMatchObject({ subtotalCents: 3000, discountCents: 300, finalTotalCents: 2700 });
+    expect(draft.adjustments).toEqual([
+      { kind: 'billing', label: 'Discount (10%)', amountCents: -300 },
+    ]);
+    expect(draft.notes).toContain('Invoice 27.00 = items 30.00 - Discount (10%) 3.00');
+  });
+
+  it('should compare ignored categories case-insensitively and honour a custom list', () => {
+    const event = withItems([
+      { name: 'TRIPLE OG', quantity: 2, price: '3.00' },
+      { name: 'Bartender', quantity: 1, price: '50.00', category: 'STAFFING' },
+    ]);
+    expect(build({ event }).ignored.map((l) => l.name)).toEqual(['Bartender']);
+    const custom = build({ event, ignoredCategories: [] });
+    expect(custom.ignored).toEqual([]);
+    expect(custom.unmatched.map((u) => u.name)).toEqual(['Bartender']);
+  });
+
+  it('should report a menu_item_id mapped to a product missing from the active catalogue', () => {
+    const location = { ...tropicana, menuItems: { '5001': 9999 } };
+    const event = withItems([{ name: 'TRIPLE OG', quantity: 1, price: '3.60', menuItemId: 5001 }]);
+    const draft = build({ event, location });
+    expect(draft.lines).toEqual([]);
+    expect(draft.unmatched).toEqual([
+      expect.objectContaining({
+        name: 'TRIPLE OG',
+        menuItemId: '5001',
+        detail: expect.stringContaining('9999'),
+      }),
+    ]);
+  });
+
+  it('should not fetch lines from the booking when a document has them', () => {
+    const draft = build({ event: realEvent() });
+    expect(draft.source.kind).toBe('document');
+    expect(draft.lines.some((l) => l.sourceName === 'TRIPLE OG' && l.quantity === 1)).toBe(false);
+  });
+
+  it('should list an unusable quantity as unmatched rather than drop it', () => {
+    const event = withItems([{ name: 'TRIPLE OG', quantity: '0', price: '3.00' }]);
+    expect(build({ event }).unmatched).toEqual([
+      expect.objectContaining({
+        name: 'TRIPLE OG',
+        quantity: 0,
+        detail: 'quantity is not a positive number',
+      }),
+    ]);
   });
 });

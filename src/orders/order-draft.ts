@@ -1,3 +1,8 @@
+import type { LineSource } from './invoice';
+import type { MatchKind } from './product-matcher';
+
+export type { LineSource } from './invoice';
+
 /**
  * The Revel order we intend to write for one TripleSeat event, fully computed before any write.
  * Everything in it is deterministic for the same event content (UUIDs are v5 of the event id), so
@@ -14,7 +19,7 @@ export interface OrderLine {
   quantity: number;
   unitPriceCents: number;
   lineTotalCents: number;
-  match: 'map' | 'exact' | 'fuzzy';
+  match: MatchKind;
   /** Similarity for fuzzy matches (1 for map/exact). */
   score: number;
 }
@@ -24,6 +29,29 @@ export interface UnmatchedItem {
   quantity: number;
   /** The closest catalogue name and its score, to help an operator fix the product map. */
   closest?: { name: string; score: number };
+  /** TripleSeat's `menu_item_id`, for a `menuItems` map entry. */
+  menuItemId?: string;
+  /** What the line adds to the invoice (decimal string), when TripleSeat says. */
+  amount?: string;
+}
+
+/** A venue line (room rental, staffing…) left off the order; its amount is in the make-up. */
+export interface IgnoredLine {
+  name: string;
+  category: string;
+  quantity?: number;
+  amountCents: number;
+}
+
+/**
+ * One part of the difference between the invoice's grand total and the ordered items: a billing
+ * total (service charge, tax), a venue line, an unmatched line, or what is left (`other`: e.g. a
+ * document discount, or a line priced differently). Signed cents; the parts sum to the difference.
+ */
+export interface TotalAdjustment {
+  kind: 'billing' | 'venue' | 'unmatched' | 'other';
+  label: string;
+  amountCents: number;
 }
 
 export interface OrderDraft {
@@ -40,6 +68,14 @@ export interface OrderDraft {
   notes: string;
   lines: OrderLine[];
   unmatched: UnmatchedItem[];
+  /** Where the lines came from: which document (and why), the booking field, or nothing. */
+  source: LineSource;
+  /** Venue lines left off the order (IGNORED_LINE_CATEGORIES). */
+  ignored: IgnoredLine[];
+  /** What the surcharge or discount is made of; sums to finalTotalCents − subtotalCents. */
+  adjustments: TotalAdjustment[];
+  /** Where the final total came from. */
+  grandTotalSource: 'document' | 'event' | 'items';
   /** Σ lineTotalCents. */
   subtotalCents: number;
   /** subtotal − invoice grand total, when the invoice is lower; else 0. */

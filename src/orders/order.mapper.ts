@@ -1,0 +1,299 @@
+import { createHash } from 'node:crypto';
+import { DateTime } from 'luxon';
+import { v5 as uuidv5 } from 'uuid';
+import type { Location } from '../config/locations';
+import type {
+  TripleSeatBooking,
+  TripleSeatDocument,
+  TripleSeatEvent,
+} from '../tripleseat/tripleseat.types';
+import { type BillingLine, billingLines, invoiceLines } from './invoice';
+import { centsToDecimalString, multiplyCents, toCents } from './money';
+import type {
+  IgnoredLine,
+  OrderDraft,
+  OrderLine,
+  TotalAdjustment,
+  UnmatchedItem,
+} from './order-draft';
+import { type CatalogProduct, matchLine, type MatchResult } from './product-matcher';
+
+/**
+ * Namespace of every UUID this service gives a Revel record. Fixed forever: changing it would
+ * give a retried event new UUIDs, and a crash-interrupted order could no longer be completed.
+ */
+export const ORDER_UUID_NAMESPACE = '6f1c7a52-3b0e-4d8e-9a47-2c5d1e8b9f30';
+
+export const orderUuid = (eventId: string): string =>
+  uuidv5(`order:${eventId}`, ORDER_UUID_NAMESPACE);
+export const itemUuid = (eventId: string, index: number): string =>
+  uuidv5(`item:${eventId}:${index}`, ORDER_UUID_NAMESPACE);
+/**
+ * An item a resync adds to an order already written: new for every content (`hash`), so it never
+ * collides with the items of the first write or of an earlier resync.
+ */
+export const resyncItemUuid = (eventId: string, index: number, hash: string): string =>
+  uuidv5(`resync-item:${eventId}:${index}:${hash}`, ORDER_UUID_NAMESPACE);
+export const paymentUuid = (eventId: string): string =>
+  uuidv5(`payment:${eventId}`, ORDER_UUID_NAMESPACE);
+export const historyUuid = (eventId: string): string =>
+  uuidv5(`history:${eventId}`, ORDER_UUID_NAMESPACE);
+
+function text(value: string | null | undefined): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+function customerName(event: TripleSeatEvent): string | undefined {
+  const contact = event.contact;
+  const contactName = [text(contact?.first_name), text(contact?.last_name)]
+    .filter((part) => part !== undefined)
+    .join(' ');
+  return text(contactName) ?? text(event.name);
+}
+
+function customerPhone(event: TripleSeatEvent): string | undefined {
+  for (const phone of event.contact?.phone_numbers ?? []) {
+    const number = text(phone?.number);
+    if (number !== undefined) return number;
+  }
+  return undefined;
+}
+
+/** The invoice's grand total: the document's, else the event's; undefined when neither is positive. */
+export function grandTotalOf(
+  event: TripleSeatEvent,
+  document: TripleSeatDocument | undefined,
+): { cents: number; source: 'document' | 'event' } | undefined {
+  const fromDocument = toCents(document?.financials?.grand_total);
+  if (fromDocument !== undefined && fromDocument > 0)
+    return { cents: fromDocument, source: 'document' };
+  const fromEvent = toCents(event.grand_total);
+  if (fromEvent !== undefined && fromEvent > 0) return { cents: fromEvent, source: 'event' };
+  return undefined;
+}
+
+const money = (cents: number): string => centsToDecimalString(cents);
+
+/**
+ * The parts of `difference` (grand total − ordered items): billing totals, venue lines and
+ * unmatched lines as TripleSeat states them, and whatever is left as one `other` part, so the
+ * parts always add up to the difference exactly.
+ */
+function makeUp(
+  difference: number,
+  billing: readonly BillingLine[],
+  venue: readonly IgnoredLine[],
+  unmatched: readonly { name: string; cents?: number }[],
+  discountsTotalCents: number | undefined,
+): TotalAdjustment[] {
+  const parts: TotalAdjustment[] = [
+    ...billing.map((b) => ({
+      kind: 'billing' as const,
+      label: b.value ? `${b.description} (${b.value})` : b.description,
+      amountCents: b.amountCents,
+    })),
+    ...venue
+      .filter((v) => v.amountCents !== 0)
+      .map((v) => ({
+        kind: 'venue' as const,
+        label: `${v.name} (${v.category}, not ordered)`,
+        amountCents: v.amountCents,
+      })),
+    ...unmatched
+      .filter((u) => u.cents !== undefined && u.cents !== 0)
+      .map((u) => ({
+        kind: 'unmatched' as const,
+        label: `${u.name} (no Revel product)`,
+        amountCents: u.cents ?? 0,
+      })),
+  ];
+  const rest = difference - parts.reduce((sum, part) => sum + part.amountCents, 0);
+  if (rest !== 0) {
+    const discounts =
+      discountsTotalCents !== undefined && discountsTotalCents > 0 && rest === -discountsTotalCents;
+    parts.push({
+      kind: 'other',
+      label: discounts
+        ? 'Invoice discounts'
+        : 'Other (discounts, rounding or prices that differ from the invoice)',
+      amountCents: rest,
+    });
+  }
+  return parts;
+}
+
+/** "Invoice 109.84 = items 54.40 + Service Charge (20.0%) 10.88 − Other 1.00". */
+export function makeUpText(
+  draft: Pick<OrderDraft, 'finalTotalCents' | 'subtotalCents' | 'adjustments' | 'grandTotalSource'>,
+): string {
+  if (draft.adjustments.length === 0) return '';
+  const what = draft.grandTotalSource === 'items' ? 'Total' : 'Invoice';
+  const parts = draft.adjustments
+    .map((a) => `${a.amountCents < 0 ? '-' : '+'} ${a.label} ${money(Math.abs(a.amountCents))}`)
+    .join(' ');
+  return `${what} ${money(draft.finalTotalCents)} = items ${money(draft.subtotalCents)} ${parts}`;
+}
+
+export interface BuildOrderDraftInput {
+  event: TripleSeatEvent;
+  /** Read only when the event has no usable document (the packing-field last resort). */
+  booking?: TripleSeatBooking;
+  /** INVOICE_DOCUMENT_PATTERN. */
+  invoicePattern: RegExp;
+  /** IGNORED_LINE_CATEGORIES. */
+  ignoredCategories: readonly string[];
+  location: Location;
+  /** The establishment's Revel catalogue. */
+  products: readonly CatalogProduct[];
+  /** Minimum similarity for a fuzzy name match (FUZZY_MATCH_THRESHOLD, default 0.75). */
+  threshold: number;
+  /** REVEL_LOCAL_ID_TEMPLATE, e.g. `Triple Seat_{eventId}`. */
+  localIdTemplate: string;
+  now: Date;
+}
+
+/** An unmatched item, with the reason when it is not plain dissimilarity (e.g. a stale map entry). */
+export type UnmatchedItemWithDetail = UnmatchedItem & { detail?: string };
+
+/**
+ * Computes the complete Revel order for an event; writes nothing. Callers treat `lines.length === 0`
+ * as NO_ITEMS_MATCHED.
+ *
+ * Items are the chosen document's food lines (SPEC §3, §5) at the document's unit prices. Totals:
+ * the order must equal the invoice's grand total to the cent, but its items cannot carry the
+ * invoice's service charge, tax, venue lines or unmatched lines. So the difference goes on the order
+ * as a whole: a higher invoice becomes a surcharge, a lower one the Triple Seat discount, and
+ * `subtotal − discount + surcharge === finalTotal` always. What the difference is made of is kept
+ * in `adjustments` and written into the notes.
+ */
+export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
+  const { event, location } = input;
+  const eventId = String(event.id).trim();
+  if (eventId === '') throw new RangeError('event has no id');
+  if (!input.localIdTemplate.includes('{eventId}')) {
+    // Without the id every event would share one local_id and dedup would block all but the first.
+    throw new RangeError(
+      `local id template ${JSON.stringify(input.localIdTemplate)} lacks {eventId}`,
+    );
+  }
+
+  const found = invoiceLines(event, {
+    pattern: input.invoicePattern,
+    ignoredCategories: input.ignoredCategories,
+    booking: input.booking,
+  });
+  const lines: OrderLine[] = [];
+  const unmatched: UnmatchedItemWithDetail[] = [];
+  const unmatchedCents: { name: string; cents?: number }[] = [];
+  const maps = { menuItems: location.menuItems ?? {}, products: location.products };
+  for (const item of found.food) {
+    const result: MatchResult =
+      item.quantity === undefined
+        ? { match: 'none', detail: 'quantity is not a positive number' }
+        : matchLine(item, input.products, maps, input.threshold);
+    if (result.match === 'none' || item.quantity === undefined) {
+      unmatched.push({
+        name: item.name,
+        quantity: item.quantity ?? 0,
+        ...(result.match === 'none' && result.closest ? { closest: result.closest } : {}),
+        ...(result.match === 'none' && result.detail ? { detail: result.detail } : {}),
+        ...(item.menuItemId !== undefined ? { menuItemId: item.menuItemId } : {}),
+        ...(item.totalCents !== undefined ? { amount: money(item.totalCents) } : {}),
+      });
+      unmatchedCents.push({ name: item.name, cents: item.totalCents });
+      continue;
+    }
+    const revelPrice = toCents(result.product.price);
+    const unitPriceCents =
+      item.priceCents ?? (revelPrice !== undefined && revelPrice > 0 ? revelPrice : 0);
+    lines.push({
+      index: item.index,
+      uuid: itemUuid(eventId, item.index),
+      productId: result.product.id,
+      productName: result.product.name,
+      sourceName: item.name,
+      quantity: item.quantity,
+      unitPriceCents,
+      lineTotalCents: multiplyCents(unitPriceCents, item.quantity),
+      match: result.match,
+      score: result.score,
+    });
+  }
+  const ignored: IgnoredLine[] = found.venue.map((line) => ({
+    name: line.name,
+    category: line.category ?? '',
+    ...(line.quantity !== undefined ? { quantity: line.quantity } : {}),
+    amountCents: line.totalCents ?? 0,
+  }));
+
+  const subtotalCents = lines.reduce((sum, line) => sum + line.lineTotalCents, 0);
+  const grand = grandTotalOf(event, found.document);
+  const finalTotalCents = grand?.cents ?? subtotalCents;
+  const discountCents = finalTotalCents < subtotalCents ? subtotalCents - finalTotalCents : 0;
+  const surchargeCents = finalTotalCents > subtotalCents ? finalTotalCents - subtotalCents : 0;
+  const adjustments = makeUp(
+    finalTotalCents - subtotalCents,
+    billingLines(found.document),
+    ignored,
+    unmatchedCents,
+    toCents(found.document?.financials?.discounts_total),
+  );
+
+  const localId = input.localIdTemplate.replaceAll('{eventId}', eventId);
+  const legacyLocalIds = [`Triple Seat ${eventId}`, `tripleseat_event_${eventId}`].filter(
+    (id) => id !== localId,
+  );
+
+  const name = customerName(event);
+  const phone = customerPhone(event);
+  const callName = [name, phone].filter((part) => part !== undefined).join(' | ');
+  const grandTotalSource = grand?.source ?? 'items';
+  const breakdown = makeUpText({ finalTotalCents, subtotalCents, adjustments, grandTotalSource });
+
+  return {
+    eventId,
+    establishmentId: location.revelEstablishmentId,
+    localId,
+    legacyLocalIds,
+    orderUuid: orderUuid(eventId),
+    paymentUuid: paymentUuid(eventId),
+    historyUuid: historyUuid(eventId),
+    ...(callName ? { callName } : {}),
+    notes: [`Triple Seat Event #${eventId}`, phone ? `Phone: ${phone}` : '', breakdown]
+      .filter((part) => part !== '')
+      .join(' | '),
+    lines,
+    unmatched,
+    source: found.source,
+    ignored,
+    adjustments,
+    grandTotalSource,
+    subtotalCents,
+    discountCents,
+    surchargeCents,
+    finalTotalCents,
+    localTimestamp: DateTime.fromJSDate(input.now, { zone: location.timezone }).toFormat(
+      "yyyy-MM-dd'T'HH:mm:ss",
+    ),
+  };
+}
+
+/**
+ * Fingerprint of what the order means (establishment, lines, totals), not when it was built:
+ * timestamps, UUIDs and customer details are left out, so it changes only when the written order
+ * would differ. Used to notice that a TripleSeat event changed after its order was written.
+ */
+export function contentHash(draft: OrderDraft): string {
+  const canonical = JSON.stringify([
+    draft.eventId,
+    draft.establishmentId,
+    draft.lines.map((l) => [l.index, l.productId, l.quantity, l.unitPriceCents, l.lineTotalCents]),
+    draft.subtotalCents,
+    draft.discountCents,
+    draft.surchargeCents,
+    draft.finalTotalCents,
+  ]);
+  return createHash('sha256').update(canonical).digest('hex');
+}
