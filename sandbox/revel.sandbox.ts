@@ -1,20 +1,32 @@
 import express, { NextFunction, Request, Response } from 'express';
 import { randomUUID } from 'node:crypto';
-import { createServer, Server } from 'node:http';
+import { createServer, Server, STATUS_CODES } from 'node:http';
 import { AddressInfo, Socket } from 'node:net';
-import type {
-  RevelOrder,
-  RevelOrderHistory,
-  RevelOrderItem,
-  RevelPayment,
-  RevelProduct,
+import {
+  REVEL_KNOWN_FIELDS,
+  REVEL_ORDER_FIELDS,
+  type RevelEstablishment,
+  type RevelOrder,
+  type RevelOrderField,
+  type RevelOrderHistory,
+  type RevelOrderItem,
+  type RevelPayment,
+  type RevelProduct,
 } from '../src/revel/revel.types';
 import { FaultInjector, FaultRule, ruleFromJson } from './fault-injector';
 
 /**
  * An in-memory stand-in for Revel's Tastypie-style REST API, limited to what the service calls.
- * It is deliberately as lax as the real thing where laxness hurts us: `local_id` and `uuid` are
- * not unique, so a client that re-POSTs blindly gets a duplicate order here exactly as in production.
+ * It imitates Revel, not our client:
+ * - It is as lax as the real thing where laxness hurts us: `local_id` and `uuid` are not unique,
+ *   so a client that re-POSTs blindly gets a duplicate order here exactly as in production.
+ * - A field Revel does not know is ignored, as Tastypie does, but recorded ({@link
+ *   RevelSandbox.unknownFields}), so a writer sending e.g. `opened` on an Order shows up in tests.
+ *   An Order keeps only the fields of a real Order (REVEL_ORDER_FIELDS); the lists of the other
+ *   resources are partial (no real GET was captured), so their unknown fields are still stored.
+ * - A POST carrying `id` or `resource_uri` is refused (api-facts §2.2, RV-FAQ).
+ * - Auth failures and 404s can answer an HTML page, as real Revel sometimes does ({@link
+ *   RevelSandbox.setHtmlErrors}).
  */
 
 export interface SandboxProduct {
@@ -22,7 +34,18 @@ export interface SandboxProduct {
   name: string;
   price: number | string;
   cost?: number | string;
+  /** Default true. An inactive product is hidden by `?active=true`. */
   active?: boolean;
+  /** Default false. Revel keeps deleted products; `?active=true` does not hide them by itself. */
+  deleted?: boolean;
+}
+
+/** A write field the resource does not have (Revel ignores it silently). */
+export interface UnknownFieldRecord {
+  /** Resource name as in the path, e.g. `Order`. */
+  resource: string;
+  method: string;
+  field: string;
 }
 
 export interface SandboxRequestLog {
@@ -72,6 +95,9 @@ const MAX_LIMIT = 1000;
 /** Query parameters that steer the listing rather than filter it. */
 const RESERVED_QUERY = new Set(['limit', 'offset', 'format', 'order_by', 'api_key', 'api_secret']);
 const URI_ID = /^\/(?:resources|enterprise)\/[A-Za-z]+\/(\d+)\/$/;
+/** A write route whose body is checked against the resource's known fields. */
+const CHECKED_WRITE = /^\/resources\/(Order|OrderItem|Payment|OrderHistory)\/(?:\d+\/)?$/;
+const ORDER_FIELD_SET: ReadonlySet<string> = new Set(REVEL_ORDER_FIELDS);
 const DECIMAL = /^(-)?(\d+)(?:\.(\d{1,6}))?$/;
 
 /** A realistic Pinkbox catalogue (legacy §6.5/§13), with near-miss names for fuzzy matching. */
@@ -147,6 +173,154 @@ function routeOf(method: string, path: string): string {
   return `${method} ${path.replace(/\/\d+(?=\/|$)/g, '/:id')}`;
 }
 
+function htmlPage(status: number, message: string): string {
+  const title = `${status} ${STATUS_CODES[status] ?? 'Error'}`;
+  const escaped = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
+  return `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body><h1>${title}</h1><p>${escaped}</p></body></html>\n`;
+}
+
+/** A new order as Revel stores it: every key of a real Order GET, nothing else. */
+function orderDefaults(id: number, now: string): Record<RevelOrderField, unknown> {
+  return {
+    id,
+    uuid: null,
+    resource_uri: `/resources/Order/${id}/`,
+    local_id: null,
+    notes: '',
+    call_name: null,
+    call_number: null,
+    pos_mode: 'Q',
+    dining_option: null,
+    web_order: false,
+    closed: false,
+    printed: false,
+    has_items: false,
+    has_history: false,
+    deleted: false,
+    is_unpaid: false,
+    is_invoice: false,
+    is_readonly: false,
+    version: 1,
+    subtotal: 0,
+    final_total: 0,
+    tax: 0,
+    remaining_due: 0,
+    discount_amount: 0,
+    discount_rule_amount: 0,
+    discount_reason: '',
+    is_discounted: false,
+    discounted_by: null,
+    discount: null,
+    surcharge: 0,
+    service_charge: null,
+    gratuity: null,
+    service_fee_untaxed: '0.000000',
+    discount_total_amount: '0.000000',
+    establishment: null,
+    created_by: null,
+    updated_by: null,
+    created_at: null,
+    last_updated_at: null,
+    customer: null,
+    created_date: now,
+    updated_date: now,
+    applied_discounts: [],
+    applied_taxes: [
+      {
+        id,
+        uuid: randomUUID(),
+        name: 'Default Tax',
+        tax_rate: '8.3750',
+        fiscal_rate: '0',
+        tax_type: 0,
+        rounding_type: 0,
+        on_full_price: true,
+        is_prevailing: true,
+        order: `/resources/Order/${id}/`,
+        resource_uri: `/resources/AppliedTaxOrder/${id}/`,
+      },
+    ],
+    applied_service_fee: [],
+    orderhistory: [],
+    reporting_id: null,
+    asap: false,
+    auto_grat_pct: null,
+    bill_number: 0,
+    bill_parent: null,
+    billing_address: null,
+    billing_zip_code: null,
+    bills_info: null,
+    bills_type: 0,
+    check_sum: null,
+    crv_taxed: false,
+    crv_value: null,
+    customer_address_distance: null,
+    customer_birthdate: null,
+    deleted_discounts: null,
+    delivery_address: null,
+    delivery_clock_in: null,
+    delivery_clock_out: null,
+    delivery_distance: null,
+    delivery_duration: null,
+    delivery_employee: null,
+    delivery_estimated_distance: null,
+    device_id: null,
+    discount_code: null,
+    discount_nontaxable_surcharge_included: null,
+    discount_rule_type: null,
+    discount_tax_amount: null,
+    discount_tax_amount_included: 0,
+    discount_taxed: null,
+    drive_through_data: null,
+    exchange_discount: null,
+    exchanged: null,
+    external_sync: null,
+    fleet_service_data: null,
+    gift_reward_data: '',
+    gratuity_type: null,
+    ha_applied: false,
+    has_delivery_info: false,
+    invoice_date: null,
+    kitchen_status: 0,
+    loyalty_account_id: null,
+    notification_email_sent: false,
+    notification_text_sent: false,
+    number_of_people: null,
+    package: [],
+    pickup_data: null,
+    pickup_time: null,
+    points_added: 0,
+    points_redeemed: 0,
+    prevailing_surcharge: null,
+    prevailing_tax: null,
+    registry_data: null,
+    rounding_delta: null,
+    running_tax_number: null,
+    sent: false,
+    service_fee_tax: '0.000000',
+    service_fee_taxed: '0.000000',
+    smart_order: false,
+    smartpay_gratuity: 0,
+    smartpay_tip: 0,
+    surcharge_excluded: 0,
+    table: null,
+    table_owner: null,
+    tax_country: null,
+    tax_excluded_amount: 0,
+    tax_rebate: null,
+    tax_rounding_model: null,
+    taxable_surcharge: 0,
+    taxable_surcharge_excluded: 0,
+    vehicle: null,
+    virtual_data: null,
+  };
+}
+
+/** The fields of `body` a real Order has; Revel (Tastypie) silently drops the others. */
+function orderFieldsOf(body: Record<string, unknown>): Record<string, unknown> {
+  return Object.fromEntries(Object.entries(body).filter(([key]) => ORDER_FIELD_SET.has(key)));
+}
+
 function sendError(
   res: Response,
   status: number,
@@ -164,6 +338,10 @@ export class RevelSandbox {
   private readonly historyRows = new Map<number, Row>();
   /** Keyed `<establishment>:<product id>`: Revel products belong to one establishment. */
   private readonly productRows = new Map<string, Row>();
+  /** Establishments registered by name; those with products are known too. */
+  private readonly establishmentNames = new Map<number, string>();
+  private readonly unknownFieldLog: UnknownFieldRecord[] = [];
+  private htmlErrors = false;
   private readonly log: SandboxRequestLog[] = [];
   private readonly counts = new Map<string, number>();
   private readonly lostResponseRules: LostResponseRule[] = [];
@@ -218,6 +396,11 @@ export class RevelSandbox {
     }) as unknown as RevelProduct[];
   }
 
+  /**
+   * Adds or replaces products of an establishment (upsert by id). `active: false` and `deleted:
+   * true` products are kept and listed, as Revel does, unless a filter such as `?active=true`
+   * hides them.
+   */
   seedProducts(establishmentId: number, products: SandboxProduct[]): void {
     for (const product of products) {
       this.productRows.set(`${establishmentId}:${product.id}`, {
@@ -227,10 +410,50 @@ export class RevelSandbox {
         price: product.price,
         cost: product.cost ?? null,
         active: product.active ?? true,
-        deleted: false,
+        deleted: product.deleted ?? false,
         establishment: `/enterprise/Establishment/${establishmentId}/`,
       });
     }
+  }
+
+  /**
+   * Makes `GET /enterprise/Establishment/<id>/` answer for this id (an establishment with
+   * products is known without this).
+   */
+  addEstablishment(id: number, name?: string): void {
+    this.establishmentNames.set(id, name ?? `Establishment ${id}`);
+  }
+
+  /** The establishment as the API answers it, or undefined when the sandbox does not know it. */
+  establishment(id: number): RevelEstablishment | undefined {
+    const uri = `/enterprise/Establishment/${id}/`;
+    const known =
+      this.establishmentNames.has(id) ||
+      [...this.productRows.values()].some((row) => row.establishment === uri);
+    if (!known) return undefined;
+    return {
+      id,
+      name: this.establishmentNames.get(id) ?? `Establishment ${id}`,
+      resource_uri: uri,
+    };
+  }
+
+  /**
+   * Fields written (POST/PATCH on Order, OrderItem, Payment, OrderHistory) that the resource does
+   * not have; each distinct resource/method/field once, in the order first seen.
+   */
+  unknownFields(): UnknownFieldRecord[] {
+    return this.unknownFieldLog.map((entry) => ({ ...entry }));
+  }
+
+  clearUnknownFields(): void {
+    this.unknownFieldLog.length = 0;
+  }
+
+  /** When on, auth failures (401) and 404s answer a text/html page instead of JSON. */
+  setHtmlErrors(enabled: boolean): this {
+    this.htmlErrors = enabled;
+    return this;
   }
 
   /** An order written by someone else (the old connector, a cashier), e.g. `Triple Seat 555`. */
@@ -284,6 +507,9 @@ export class RevelSandbox {
       rows.clear();
     }
     this.productRows.clear();
+    this.establishmentNames.clear();
+    this.unknownFieldLog.length = 0;
+    this.htmlErrors = false;
     this.log.length = 0;
     this.counts.clear();
     this.lostResponseRules.length = 0;
@@ -343,6 +569,7 @@ export class RevelSandbox {
     // Mounted without a prefix so rules match full paths such as `/resources/OrderItem/`.
     app.use((req, res, next) => (isApi(req) ? faults(req, res, next) : next()));
     app.use((req, res, next) => (isApi(req) ? this.authenticate(req, res, next) : next()));
+    app.use((req, res, next) => this.checkWrite(req, res, next));
 
     app.get('/resources/Order/', (req, res) => this.list(req, res, this.orderRows));
     app.post('/resources/Order/', (req, res) => this.createOrder(req, res));
@@ -361,10 +588,14 @@ export class RevelSandbox {
     );
     app.get('/resources/OrderHistory/', (req, res) => this.list(req, res, this.historyRows));
     app.post('/resources/OrderHistory/', (req, res) => this.createHistory(req, res));
+    app.patch('/resources/OrderHistory/:id/', (req, res) =>
+      this.patchChild(req, res, this.historyRows, 'OrderHistory'),
+    );
     app.get('/resources/Product/', (req, res) =>
       this.page(req, res, this.productList(this.filterOf(req))),
     );
-    app.use((req, res) => sendError(res, 404, `no such resource: ${req.method} ${req.path}`));
+    app.get('/enterprise/Establishment/:id/', (req, res) => this.getEstablishment(req, res));
+    app.use((req, res) => this.apiError(res, 404, `no such resource: ${req.method} ${req.path}`));
     // Express 5 hands body-parser failures here; Revel answers malformed JSON with a 400.
     app.use((error: unknown, _req: Request, res: Response, _next: NextFunction) => {
       const status = isRecord(error) && typeof error.status === 'number' ? error.status : 500;
@@ -398,6 +629,33 @@ export class RevelSandbox {
           : fixtureProducts();
       this.seedProducts(establishmentId, products);
       res.status(201).json({ establishmentId, seeded: products.length });
+    });
+    app.post('/__sandbox/establishments', (req, res) => {
+      const body: unknown = req.body;
+      const id = isRecord(body) ? Number(body.id) : NaN;
+      if (!Number.isInteger(id)) {
+        sendError(res, 400, 'id (integer) is required');
+        return;
+      }
+      const name = isRecord(body) && typeof body.name === 'string' ? body.name : undefined;
+      this.addEstablishment(id, name);
+      res.status(201).json(this.establishment(id));
+    });
+    app.get('/__sandbox/unknown-fields', (_req, res) => {
+      res.json(this.unknownFields());
+    });
+    app.delete('/__sandbox/unknown-fields', (_req, res) => {
+      this.clearUnknownFields();
+      res.status(204).end();
+    });
+    app.put('/__sandbox/html-errors', (req, res) => {
+      const body: unknown = req.body;
+      if (!isRecord(body) || typeof body.enabled !== 'boolean') {
+        sendError(res, 400, '{"enabled": true|false} is required');
+        return;
+      }
+      this.setHtmlErrors(body.enabled);
+      res.json({ enabled: body.enabled });
     });
     app.get('/__sandbox/faults', (_req, res) => {
       res.json(
@@ -451,7 +709,7 @@ export class RevelSandbox {
   private authenticate(req: Request, res: Response, next: NextFunction): void {
     const expected = `${this.options.apiKey}:${this.options.apiSecret}`;
     if (req.get('api-authentication') !== expected) {
-      sendError(
+      this.apiError(
         res,
         401,
         'Authentication failed: API-AUTHENTICATION must be <api key>:<api secret>',
@@ -459,6 +717,52 @@ export class RevelSandbox {
       return;
     }
     next();
+  }
+
+  /**
+   * Before any write handler: records the fields the resource does not know (Revel ignores them
+   * silently, so this is the only place they show) and refuses a POST that carries `id` or
+   * `resource_uri` (api-facts §2.2: "POST requests will not be accepted if an ID or resource_uri
+   * is passed").
+   */
+  private checkWrite(req: Request, res: Response, next: NextFunction): void {
+    const match = CHECKED_WRITE.exec(req.path);
+    const body: unknown = req.body;
+    if (!match || (req.method !== 'POST' && req.method !== 'PATCH') || !isRecord(body)) {
+      next();
+      return;
+    }
+    const resource = match[1];
+    const known = REVEL_KNOWN_FIELDS[resource];
+    for (const field of Object.keys(body)) {
+      if (known.includes(field)) continue;
+      const seen = this.unknownFieldLog.some(
+        (e) => e.resource === resource && e.method === req.method && e.field === field,
+      );
+      if (!seen) this.unknownFieldLog.push({ resource, method: req.method, field });
+    }
+    if (req.method === 'POST' && ('id' in body || 'resource_uri' in body)) {
+      sendError(res, 400, `a POST to ${resource} must not carry id or resource_uri`, {
+        ...('id' in body ? { id: 'assigned by Revel' } : {}),
+        ...('resource_uri' in body ? { resource_uri: 'assigned by Revel' } : {}),
+      });
+      return;
+    }
+    next();
+  }
+
+  /** An API error: JSON, or in HTML mode an HTML page for auth failures and 404s. */
+  private apiError(
+    res: Response,
+    status: number,
+    error: string,
+    fields?: Record<string, string>,
+  ): void {
+    if (this.htmlErrors && (status === 401 || status === 403 || status === 404)) {
+      res.status(status).type('html').send(htmlPage(status, error));
+      return;
+    }
+    sendError(res, status, error, fields);
   }
 
   // ---- handlers ----
@@ -514,10 +818,19 @@ export class RevelSandbox {
     this.respond(req, res, 201, this.insertOrder(body));
   }
 
+  private getEstablishment(req: Request, res: Response): void {
+    const establishment = this.establishment(Number(req.params.id));
+    if (!establishment) {
+      this.apiError(res, 404, 'Establishment not found');
+      return;
+    }
+    this.respond(req, res, 200, establishment);
+  }
+
   private getOrder(req: Request, res: Response): void {
     const order = this.orderRows.get(Number(req.params.id));
     if (!order) {
-      sendError(res, 404, 'Order not found');
+      this.apiError(res, 404, 'Order not found');
       return;
     }
     this.respond(req, res, 200, order);
@@ -526,7 +839,7 @@ export class RevelSandbox {
   private patchOrder(req: Request, res: Response): void {
     const order = this.orderRows.get(Number(req.params.id));
     if (!order) {
-      sendError(res, 404, 'Order not found');
+      this.apiError(res, 404, 'Order not found');
       return;
     }
     const body = this.bodyOf(req, res);
@@ -539,7 +852,8 @@ export class RevelSandbox {
       'applied_discounts',
       'version',
     ]);
-    for (const [key, value] of Object.entries(body)) {
+    // A field a real Order does not have is ignored (and recorded by checkWrite).
+    for (const [key, value] of Object.entries(orderFieldsOf(body))) {
       if (!readOnly.has(key)) order[key] = value;
     }
     order.version = Number(order.version ?? 1) + 1;
@@ -568,6 +882,7 @@ export class RevelSandbox {
       return;
     }
     const row = this.insertChild(this.itemRows, 'OrderItem', 'item', body);
+    if (order) this.deriveTotals(order);
     this.respond(req, res, 201, row);
   }
 
@@ -576,11 +891,11 @@ export class RevelSandbox {
     req: Request,
     res: Response,
     rows: Map<number, Row>,
-    resource: 'OrderItem' | 'Payment',
+    resource: 'OrderItem' | 'Payment' | 'OrderHistory',
   ): void {
     const row = rows.get(Number(req.params.id));
     if (!row) {
-      sendError(res, 404, `${resource} not found`);
+      this.apiError(res, 404, `${resource} not found`);
       return;
     }
     const body = this.bodyOf(req, res);
@@ -609,7 +924,7 @@ export class RevelSandbox {
     const id = Number(req.params.id);
     const row = this.itemRows.get(id);
     if (!row) {
-      sendError(res, 404, 'OrderItem not found');
+      this.apiError(res, 404, 'OrderItem not found');
       return;
     }
     this.itemRows.delete(id);
@@ -657,51 +972,15 @@ export class RevelSandbox {
     const id = this.nextIds.order++;
     const now = new Date().toISOString().replace('Z', '');
     const row: Row = {
-      uuid: null,
-      establishment: null,
-      local_id: null,
-      notes: '',
-      call_name: null,
-      pos_mode: 'Q',
-      web_order: false,
-      dining_option: null,
-      created_date: now,
-      updated_date: now,
-      created_by: null,
-      updated_by: null,
-      station: null,
-      created_at: null,
-      last_updated_at: null,
-      subtotal: 0,
-      final_total: 0,
-      tax: 0,
-      surcharge: 0,
-      remaining_due: 0,
-      discount: null,
-      discount_amount: 0,
-      discount_rule_amount: 0,
-      discount_reason: '',
-      discounted_by: null,
-      is_discounted: false,
-      applied_taxes: [
-        {
-          name: 'Default Tax',
-          tax_rate: '8.3750',
-          resource_uri: `/resources/AppliedTaxOrder/${id}/`,
-        },
-      ],
-      opened: false,
-      printed: false,
-      has_history: false,
-      reporting_id: null,
-      deleted: false,
-      ...body,
+      ...orderDefaults(id, now),
+      ...orderFieldsOf(body),
       // Read-only on Revel's side whatever the client sends.
       id,
       resource_uri: `/resources/Order/${id}/`,
       applied_discounts: [],
       orderhistory: [],
       closed: false,
+      has_items: false,
       version: 1,
     };
     this.orderRows.set(id, row);
@@ -730,11 +1009,21 @@ export class RevelSandbox {
       return;
     }
     const existing = (order.applied_discounts as Row[]).find((d) => d.discount === order.discount);
+    // Shaped like the captured AppliedDiscountOrder (api-facts §2.2, LEG order_10685039.json).
     const applied: Row = existing ?? {
       id: this.nextIds.discount++,
+      uuid: randomUUID(),
       resource_uri: '',
       discount: order.discount,
       order: order.resource_uri,
+      rule_type: null,
+      discounted_by: null,
+      tax_amount_included: '0.000000',
+      discount_function: 0,
+      qty: null,
+      taxed: false,
+      stackable_type: 0,
+      discount_code: null,
     };
     applied.resource_uri = `/resources/AppliedDiscountOrder/${applied.id}/`;
     applied.name =
@@ -761,6 +1050,7 @@ export class RevelSandbox {
       (h) => typeof h.closed === 'string',
     );
     order.closed = historyClosed && due === 0;
+    order.has_items = [...this.itemRows.values()].some((item) => item.order === order.resource_uri);
   }
 
   private childrenOf(rows: Map<number, Row>, orderId: number): Row[] {

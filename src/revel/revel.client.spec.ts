@@ -185,7 +185,6 @@ describe(RevelClient.name, () => {
         dining_option: 113,
         created_by: '/enterprise/User/1/',
         updated_by: '/enterprise/User/1/',
-        station: '/resources/PosStation/4/',
         created_at: '/resources/PosStation/4/',
         last_updated_at: '/resources/PosStation/4/',
         created_date: '2025-12-28T12:00:00',
@@ -223,12 +222,55 @@ describe(RevelClient.name, () => {
     expect(sandbox.requests().map((r) => r.query.offset)).toEqual(['0', '25', '50']);
   });
 
-  it('should turn a body that is not JSON into a non-retryable BAD_RESPONSE error', async () => {
-    const html: Server = createServer((_req, res) => {
-      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>maintenance</html>');
+  it('should ask for active products only and never return an inactive or deleted one', async () => {
+    sandbox.seedProducts(4, [
+      { id: 579, name: 'TRIPLE OG', price: 2 },
+      { id: 580, name: 'RETIRED DONUT', price: 2.5, active: false },
+      { id: 581, name: 'DELETED DONUT', price: 2.25, deleted: true },
+    ]);
+    // The sandbox holds all three; only the active, undeleted one may come back.
+    expect(sandbox.products(4)).toHaveLength(3);
+
+    const products = await built.client.listProducts(4);
+
+    expect(products.map((p) => p.id)).toEqual([579]);
+    expect(sandbox.requests()[0].query).toMatchObject({ establishment: '4', active: 'true' });
+  });
+
+  it('should read an establishment from /enterprise/Establishment/<id>/', async () => {
+    sandbox.addEstablishment(4, 'Test Store');
+
+    const establishment = await built.client.getEstablishment(4);
+
+    expect(establishment).toEqual({
+      id: 4,
+      name: 'Test Store',
+      resource_uri: '/enterprise/Establishment/4/',
     });
-    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
-    const port = (html.address() as AddressInfo).port;
+    expect(sandbox.requests()[0]).toMatchObject({
+      method: 'GET',
+      path: '/enterprise/Establishment/4/',
+      query: { format: 'json' },
+      status: 200,
+    });
+  });
+
+  it('should fail with a non-retryable 404 for an establishment Revel does not know', async () => {
+    sandbox.addEstablishment(4);
+
+    const failure = await built.client.getEstablishment(99).catch((e: unknown) => e);
+
+    expect(failure).toBeInstanceOf(UpstreamError);
+    expect(failure).toMatchObject({ status: 404, retryable: false, upstream: 'revel' });
+    expect(sandbox.requestCount('GET /enterprise/Establishment/:id/')).toBe(1);
+  });
+
+  it('should turn a body that is neither JSON nor HTML into a non-retryable BAD_RESPONSE error', async () => {
+    const plain: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/plain' }).end('maintenance');
+    });
+    await new Promise<void>((resolve) => plain.listen(0, '127.0.0.1', resolve));
+    const port = (plain.address() as AddressInfo).port;
     const other = await buildModule(`http://127.0.0.1:${port}`);
     try {
       await expect(other.client.getOrder(1)).rejects.toMatchObject({
@@ -238,7 +280,44 @@ describe(RevelClient.name, () => {
       expect(other.client.requestsSent).toBe(1);
     } finally {
       await other.moduleRef.close();
+      await new Promise<void>((resolve) => plain.close(() => resolve()));
+    }
+  });
+
+  it('should read an HTML page answered 200 as an authentication failure, never as data', async () => {
+    const html: Server = createServer((_req, res) => {
+      res.writeHead(200, { 'Content-Type': 'text/html' }).end('<html>log in</html>');
+    });
+    await new Promise<void>((resolve) => html.listen(0, '127.0.0.1', resolve));
+    const port = (html.address() as AddressInfo).port;
+    const other = await buildModule(`http://127.0.0.1:${port}`);
+    try {
+      await expect(other.client.getOrder(1)).rejects.toMatchObject({
+        code: 'AUTH_HTML',
+        retryable: false,
+      });
+      expect(other.client.requestsSent).toBe(1);
+    } finally {
+      await other.moduleRef.close();
       await new Promise<void>((resolve) => html.close(() => resolve()));
+    }
+  });
+
+  it('should read the sandbox HTML error pages (bad key, unknown establishment) as auth failures', async () => {
+    sandbox.setHtmlErrors(true);
+    const wrong = await buildModule(sandbox.url, { apiSecret: 'not-the-secret' });
+    try {
+      await expect(wrong.client.getEstablishment(4)).rejects.toMatchObject({
+        code: 'AUTH_HTML',
+        retryable: false,
+      });
+      // A 404 in HTML is a login page as far as the client can tell, not "no such record".
+      await expect(built.client.getEstablishment(99)).rejects.toMatchObject({
+        code: 'AUTH_HTML',
+      });
+      expect(sandbox.requests().map((r) => r.status)).toEqual([401, 404]);
+    } finally {
+      await wrong.moduleRef.close();
     }
   });
 

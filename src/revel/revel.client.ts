@@ -8,6 +8,7 @@ import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
 import { MetricsService } from '../metrics/metrics.service';
 import {
+  RevelEstablishment,
   RevelList,
   RevelOrder,
   RevelOrderCreate,
@@ -61,6 +62,8 @@ const isChild = <T>(value: unknown): value is T => isResource(value);
 const isAnything = (_value: unknown): _value is unknown => true;
 const isProduct = (value: unknown): value is RevelProduct =>
   isResource(value) && typeof value.name === 'string';
+const isEstablishment = (value: unknown): value is RevelEstablishment =>
+  isResource(value) && (value.name === undefined || typeof value.name === 'string');
 
 function badResponse(where: string, status: number | undefined, why: string): UpstreamError {
   // A body we cannot read will not read better on a retry, so this is permanent.
@@ -138,6 +141,19 @@ export class RevelClient {
     );
   }
 
+  /**
+   * One establishment, `GET /enterprise/Establishment/<id>/` (api-facts §2.2: it lives under
+   * /enterprise/, not /resources/). Proves that the credentials reach this establishment; an
+   * unknown id is an UpstreamError with status 404.
+   */
+  getEstablishment(id: number): Promise<RevelEstablishment> {
+    return this.send(
+      { method: 'GET', url: revelUri.establishment(id), params: { format: 'json' } },
+      true,
+      isEstablishment,
+    );
+  }
+
   /** Not retried on an unknown outcome: the caller looks the order up before creating again. */
   createOrder(body: RevelOrderCreate): Promise<RevelOrder> {
     return this.send({ method: 'POST', url: '/resources/Order/', data: body }, false, isOrder);
@@ -211,13 +227,18 @@ export class RevelClient {
     return this.listAll('/resources/OrderHistory/', { order: orderId }, isChild<RevelOrderHistory>);
   }
 
-  /** The whole catalogue of one establishment, every page, each product once. */
+  /**
+   * The active catalogue of one establishment, every page, each product once. `active=true` is a
+   * documented Product filter (SPEC §4); a product that still says `active: false` or `deleted:
+   * true` is dropped here too, so an inactive product is never ordered whatever the filter did.
+   */
   async listProducts(establishmentId: number): Promise<RevelProduct[]> {
-    const products = await this.listAll(
+    const listed = await this.listAll(
       '/resources/Product/',
-      { establishment: establishmentId },
+      { establishment: establishmentId, active: 'true' },
       isProduct,
     );
+    const products = listed.filter((p) => p.active !== false && p.deleted !== true);
     // Offset paging over a list that changes between pages can repeat a product.
     const byId = new Map<number, RevelProduct>();
     for (const product of products) if (!byId.has(product.id)) byId.set(product.id, product);
