@@ -1,9 +1,12 @@
-import { createHmac } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import OAuth from 'oauth-1.0a';
 import { verifyTripleSeatSignature } from '../src/tripleseat/webhook-signature';
-import { fixtureEvent, TripleSeatSandbox } from './tripleseat.sandbox';
+import {
+  fixtureEvent,
+  LOGIN_PAGE_HTML,
+  RESOURCE_OWNER_NOT_FOUND,
+  TripleSeatSandbox,
+} from './tripleseat.sandbox';
 
 const CLIENT_ID = 'sandbox-client';
 const CLIENT_SECRET = 'sandbox-secret';
@@ -20,13 +23,17 @@ async function call(url: string, init: RequestInit = {}): Promise<Answer> {
   return { status: res.status, body: text ? (JSON.parse(text) as unknown) : undefined };
 }
 
-function oauth1Header(url: string, secret = CLIENT_SECRET): string {
-  const oauth = new OAuth({
-    consumer: { key: CLIENT_ID, secret },
-    signature_method: 'HMAC-SHA1',
-    hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
-  });
-  return oauth.toHeader(oauth.authorize({ url, method: 'GET' })).Authorization;
+/** The answer as text, with its content type: for the HTML sign-in page. */
+async function callText(
+  url: string,
+  init: RequestInit = {},
+): Promise<{ status: number; type: string; text: string }> {
+  const res = await fetch(url, init);
+  return {
+    status: res.status,
+    type: res.headers.get('content-type') ?? '',
+    text: await res.text(),
+  };
 }
 
 describe(TripleSeatSandbox.name, () => {
@@ -89,7 +96,8 @@ describe(TripleSeatSandbox.name, () => {
       event_date_iso8601: null,
     });
     expect(fixtureEvent().documents).toEqual([
-      expect.objectContaining({ type: 'billing_invoice', subtotal: 108.8, grand_total: 108.8 }),
+      expect.objectContaining({ title: 'Proposal', deleted_at: expect.any(String) }),
+      expect.objectContaining({ title: 'Invoice', deleted_at: null }),
     ]);
   });
 
@@ -141,21 +149,146 @@ describe(TripleSeatSandbox.name, () => {
     expect(missing.status).toBe(404);
   });
 
-  it('should verify OAuth 1.0a signatures over the full URL and refuse a replayed nonce', async () => {
-    const url = `${sandbox.apiBaseUrl}/events/search.json?event_start_date=12%2F01%2F2025&status=closed`;
-    const header = oauth1Header(url);
+  it('should refuse OAuth 1.0 and any other non-bearer authorization (shut down 2026-07-01)', async () => {
+    const url = `${sandbox.apiBaseUrl}/events/1.json`;
+    const oauth1 =
+      'OAuth oauth_consumer_key="sandbox-client", oauth_nonce="abc", ' +
+      'oauth_signature="x", oauth_signature_method="HMAC-SHA1", oauth_timestamp="1", ' +
+      'oauth_version="1.0"';
 
-    const first = await call(url, { headers: { authorization: header } });
-    const replay = await call(url, { headers: { authorization: header } });
-    const otherQuery = await call(url.replace('closed', 'lost'), {
-      headers: { authorization: oauth1Header(url) },
+    const answer = await call(url, { headers: { authorization: oauth1 } });
+
+    expect(answer).toEqual({ status: 401, body: { error: 'unauthorized' } });
+    expect(sandbox.requests().at(-1)).toMatchObject({ auth: 'other', status: 401 });
+  });
+
+  describe('GET /v1/events.json', () => {
+    const list = (query: string) =>
+      call(`${sandbox.apiBaseUrl}/events.json${query}`, {
+        headers: { authorization: `Bearer ${bearer}` },
+      });
+
+    it('should list every event by id, a page at a time, as {total_pages, results}', async () => {
+      const page1 = await list('?page=1');
+      const page3 = await list('?page=3');
+      const beyond = await list('?page=4');
+      const noPage = await list('');
+
+      expect(page1).toEqual({
+        status: 200,
+        body: {
+          total_pages: 3,
+          results: [expect.objectContaining({ id: 1 }), expect.objectContaining({ id: 2 })],
+        },
+      });
+      expect(page3.body).toEqual({ total_pages: 3, results: [expect.objectContaining({ id: 5 })] });
+      expect(beyond.body).toEqual({ total_pages: 3, results: [] });
+      expect(noPage.body).toEqual(page1.body);
+      expect(sandbox.count('GET /v1/events.json')).toBe(4);
     });
-    const wrongSecret = await call(url, { headers: { authorization: oauth1Header(url, 'nope') } });
 
-    expect(first.status).toBe(200);
-    expect(replay).toEqual({ status: 401, body: { error: 'nonce_used' } });
-    expect(otherQuery).toEqual({ status: 401, body: { error: 'invalid_signature' } });
-    expect(wrongSecret).toEqual({ status: 401, body: { error: 'invalid_signature' } });
+    it('should strip financial detail from listed events', async () => {
+      const listed = (await list('?page=1')).body as { results: Record<string, unknown>[] };
+      const documents = listed.results[0].documents as Record<string, unknown>[];
+
+      expect(documents.length).toBeGreaterThan(0);
+      for (const doc of documents) {
+        expect(doc).toHaveProperty('title');
+        expect(doc).not.toHaveProperty('line_items');
+        expect(doc).not.toHaveProperty('financials');
+      }
+    });
+
+    it('should refuse a page that is not a positive integer, and answer 401 without a token', async () => {
+      expect((await list('?page=0')).status).toBe(400);
+      expect((await list('?page=x')).status).toBe(400);
+      expect((await call(`${sandbox.apiBaseUrl}/events.json?page=1`)).status).toBe(401);
+    });
+  });
+
+  describe('go-live failure switches (api-facts §1.2)', () => {
+    const form = (secret = CLIENT_SECRET) => ({
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({
+        grant_type: 'client_credentials',
+        client_id: CLIENT_ID,
+        client_secret: secret,
+      }).toString(),
+    });
+
+    it('setAccountLinked(false): issues tokens, then refuses every /v1 call as "Token resource owner not found"', async () => {
+      sandbox.setAccountLinked(false);
+      const fresh = await call(sandbox.tokenUrl, form());
+      const freshToken = (fresh.body as { access_token: string }).access_token;
+      const headers = { authorization: `Bearer ${freshToken}` };
+
+      const event = await call(`${sandbox.apiBaseUrl}/events/1.json`, { headers });
+      const listed = await call(`${sandbox.apiBaseUrl}/events.json?page=1`, { headers });
+      const searched = await call(`${sandbox.apiBaseUrl}/events/search.json`, { headers });
+      const unknownToken = await call(`${sandbox.apiBaseUrl}/events/1.json`, {
+        headers: { authorization: 'Bearer made-up' },
+      });
+
+      expect(fresh.status).toBe(200);
+      expect(freshToken).toEqual(expect.any(String));
+      for (const answer of [event, listed, searched]) {
+        expect(answer).toEqual({ status: 401, body: RESOURCE_OWNER_NOT_FOUND });
+      }
+      expect(RESOURCE_OWNER_NOT_FOUND).toEqual({ error: 'Token resource owner not found' });
+      expect(unknownToken).toEqual({ status: 401, body: { error: 'invalid_token' } });
+
+      sandbox.setAccountLinked(true);
+      expect((await call(`${sandbox.apiBaseUrl}/events/1.json`, { headers })).status).toBe(200);
+    });
+
+    it('setHtmlLogin(true): the token endpoint and every /v1 call answer a 200 HTML sign-in page', async () => {
+      sandbox.setHtmlLogin(true);
+      const headers = { authorization: `Bearer ${bearer}` };
+
+      const token = await callText(sandbox.tokenUrl, form());
+      const event = await callText(`${sandbox.apiBaseUrl}/events/1.json`, { headers });
+      const unauthenticated = await callText(`${sandbox.apiBaseUrl}/events.json?page=1`);
+
+      for (const answer of [token, event, unauthenticated]) {
+        expect(answer.status).toBe(200);
+        expect(answer.type).toMatch(/^text\/html/);
+        expect(answer.text).toBe(LOGIN_PAGE_HTML);
+      }
+      sandbox.setHtmlLogin(false);
+      expect((await call(`${sandbox.apiBaseUrl}/events/1.json`, { headers })).status).toBe(200);
+    });
+
+    it('a wrong secret gets 401 invalid_client at the token endpoint', async () => {
+      expect(await call(sandbox.tokenUrl, form('wrong'))).toEqual({
+        status: 401,
+        body: { error: 'invalid_client' },
+      });
+    });
+
+    it('should be switchable over /__sandbox and undone by reset()', async () => {
+      const admin = `${sandbox.url}/__sandbox`;
+      const post = (path: string, body: unknown) =>
+        call(`${admin}${path}`, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json' },
+          body: JSON.stringify(body),
+        });
+
+      const unlinked = await post('/account-linked', { linked: false });
+      const html = await post('/html-login', { enabled: true });
+      const bad = await post('/html-login', { enabled: 'yes' });
+      const now = await call(`${admin}/switches`);
+
+      expect(unlinked).toEqual({ status: 200, body: { accountLinked: false, htmlLogin: false } });
+      expect(html).toEqual({ status: 200, body: { accountLinked: false, htmlLogin: true } });
+      expect(bad.status).toBe(400);
+      expect(now.body).toEqual({ accountLinked: false, htmlLogin: true });
+      expect(sandbox.switches()).toEqual({ accountLinked: false, htmlLogin: true });
+
+      sandbox.reset();
+      expect(sandbox.switches()).toEqual({ accountLinked: true, htmlLogin: false });
+    });
   });
 
   it('should page search results as {results, total_pages}', async () => {
@@ -308,7 +441,7 @@ describe(TripleSeatSandbox.name, () => {
           1_766_944_560,
           300,
         ),
-      ).toEqual({ ok: true, format: 'v1', timestamp: 1_766_944_560 });
+      ).toEqual({ ok: true, form: 't_v1', keyIndex: 0, timestamp: 1_766_944_560 });
     });
 
     it('should send a bare signature, a custom raw body, another key, or none', async () => {
@@ -326,7 +459,7 @@ describe(TripleSeatSandbox.name, () => {
           0,
           300,
         ),
-      ).toEqual({ ok: true, format: 'bare' });
+      ).toEqual({ ok: true, form: 'hex', keyIndex: 0 });
       expect(
         verifyTripleSeatSignature(
           otherKey.raw,
@@ -337,6 +470,23 @@ describe(TripleSeatSandbox.name, () => {
         ),
       ).toEqual({ ok: false, reason: 'SIGNATURE_MISMATCH' });
       expect(unsigned.headers['x-signature']).toBeUndefined();
+    });
+
+    it.each([
+      ['v1', /^t=\d+,v1=[0-9a-f]{64}$/, 't_v1'],
+      ['bare', /^[0-9a-f]{64}$/, 'hex'],
+      ['base64', /^[A-Za-z0-9+/]{43}=$/, 'base64'],
+      ['sha256-hex', /^sha256=[0-9a-f]{64}$/, 'sha256_hex'],
+      ['sha256-base64', /^sha256=[A-Za-z0-9+/]{43}=$/, 'sha256_base64'],
+    ] as const)('should sign in format %s', async (format, shape, form) => {
+      await sandbox.sendWebhook(receiverUrl, delivery, { format });
+
+      const [{ raw, headers }] = received;
+      const header = headers['x-signature'] as string;
+      expect(header).toMatch(shape);
+      expect(
+        verifyTripleSeatSignature(raw, header, SIGNING_KEY, Math.floor(Date.now() / 1000), 300),
+      ).toMatchObject({ ok: true, form });
     });
   });
 });

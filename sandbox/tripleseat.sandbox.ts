@@ -19,28 +19,44 @@
  *   per walk so it does not depend on it), and the names of sort parameters (`order` and
  *   `sort_direction` are accepted here; the client does not send them).
  *
- * Auth on /v1: `Authorization: Bearer <token>` from POST /oauth2/token (client credentials), or
- * OAuth 1.0a two-legged HMAC-SHA1 verified for real (signature over method + full URL with its
- * query, nonce not reusable). Fault injection applies to /oauth2 and /v1 only; /__sandbox admin
- * routes are neither faulted nor authenticated, which is why the server binds to loopback only.
+ * Auth on /v1: `Authorization: Bearer <token>` from POST /oauth2/token (OAuth 2.0 client
+ * credentials, api-facts §1.2); anything else is refused, OAuth 1.0 included (TripleSeat shut it
+ * down on 2026-07-01). The three go-live failures of api-facts §1.2 can be switched on, from code or
+ * over /__sandbox: a wrong secret (401 invalid_client at the token endpoint, always on), an account
+ * that is not linked ({@link TripleSeatSandbox.setAccountLinked}: tokens are issued, every /v1 call
+ * answers 401 "Token resource owner not found"), and an HTML login page instead of JSON
+ * ({@link TripleSeatSandbox.setHtmlLogin}). Fault injection applies to /oauth2 and /v1 only;
+ * /__sandbox admin routes are neither faulted nor authenticated, which is why the server binds to
+ * loopback only.
  */
-import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo, Socket } from 'node:net';
 import express, { type NextFunction, type Request, type Response } from 'express';
-import OAuth from 'oauth-1.0a';
-import type { TripleSeatBooking, TripleSeatEvent } from '../src/tripleseat/tripleseat.types';
-import {
-  signTripleSeatPayload,
-  signTripleSeatPayloadBare,
-} from '../src/tripleseat/webhook-signature';
+import { type SignatureFormat, signTripleSeatWebhook } from '../src/tripleseat/webhook-signature';
 import { FaultInjector, type FaultRule, ruleFromJson } from './fault-injector';
+import {
+  fromUsDate,
+  type SandboxBooking,
+  type SandboxEvent,
+  withoutFinancials,
+} from './tripleseat.fixtures';
 
-/** Events as the API sends them carry more fields than the service reads. */
-export type SandboxEvent = TripleSeatEvent & Record<string, unknown>;
-export type SandboxBooking = TripleSeatBooking & Record<string, unknown>;
+export {
+  DEFAULT_FOOD,
+  type FixtureLine,
+  fixtureBooking,
+  fixtureEvent,
+  fromUsDate,
+  invoiceDocument,
+  type SandboxBooking,
+  type SandboxDocument,
+  type SandboxEvent,
+  toUsDate,
+  withoutFinancials,
+} from './tripleseat.fixtures';
 
-export type SandboxAuthKind = 'bearer' | 'oauth1' | 'none' | 'other';
+export type SandboxAuthKind = 'bearer' | 'none' | 'other';
 
 export interface SandboxRequestRecord {
   method: string;
@@ -67,8 +83,13 @@ export interface TripleSeatSandboxOptions {
 }
 
 export interface SendWebhookOptions {
-  format?: 'v1' | 'bare';
-  /** Unix seconds for the `t=` part; now when absent. */
+  /**
+   * The `X-Signature` form (SPEC §3): `v1` (default) `t=<unix>,v1=<hex>` over "<t>.<raw body>";
+   * `bare` the hex HMAC-SHA256 of the raw body; `base64` the same in base64; `sha256-hex` and
+   * `sha256-base64` those two prefixed `sha256=`.
+   */
+  format?: SignatureFormat;
+  /** Unix seconds for the `t=` part (format `v1` only); now when absent. */
   timestamp?: number;
   /** Signing key; the sandbox's `webhookSigningKey` when absent. */
   key?: string;
@@ -93,27 +114,28 @@ export interface RawResponse {
 }
 
 const LOOPBACK = new Set(['127.0.0.1', '::1', 'localhost']);
-const US_DATE = /^(\d{2})\/(\d{2})\/(\d{4})$/;
 const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
-const OAUTH1_TIMESTAMP_SKEW_SECONDS = 300;
 
-/** YYYY-MM-DD → MM/DD/YYYY. */
-export function toUsDate(iso: string): string {
-  const m = ISO_DATE.exec(iso);
-  if (!m) throw new Error(`not a YYYY-MM-DD date: ${iso}`);
-  return `${m[2]}/${m[3]}/${m[1]}`;
-}
+/**
+ * What TripleSeat sends where JSON was expected when the credentials or the endpoint are wrong:
+ * its sign-in page, with 200 (api-facts §1.2 "HTML instead of JSON", §1.6 "Auth problems can come
+ * back as an HTML login page with 200 or 302").
+ */
+export const LOGIN_PAGE_HTML = `<!DOCTYPE html>
+<html lang="en">
+<head><meta charset="utf-8"><title>Tripleseat | Sign In</title></head>
+<body>
+<form action="/users/sign_in" method="post">
+<label>Email <input type="email" name="user[email]"></label>
+<label>Password <input type="password" name="user[password]"></label>
+<button type="submit">Sign In</button>
+</form>
+</body>
+</html>
+`;
 
-/** MM/DD/YYYY → YYYY-MM-DD, or undefined when it is not a real calendar date. */
-export function fromUsDate(us: string): string | undefined {
-  const m = US_DATE.exec(us.trim());
-  if (!m) return undefined;
-  const iso = `${m[3]}-${m[1]}-${m[2]}`;
-  const parsed = new Date(`${iso}T00:00:00Z`);
-  return !Number.isNaN(parsed.getTime()) && parsed.toISOString().slice(0, 10) === iso
-    ? iso
-    : undefined;
-}
+/** The body of every /v1 answer while the account is not linked (api-facts §1.2, LEG OAUTH_STATUS). */
+export const RESOURCE_OWNER_NOT_FOUND = { error: 'Token resource owner not found' } as const;
 
 function eventIsoDate(event: SandboxEvent): string | undefined {
   if (typeof event.event_date_iso8601 === 'string' && ISO_DATE.test(event.event_date_iso8601)) {
@@ -123,82 +145,10 @@ function eventIsoDate(event: SandboxEvent): string | undefined {
   return ISO_DATE.test(event.event_date) ? event.event_date : fromUsDate(event.event_date);
 }
 
-let fixtureSeq = 0;
-
-/**
- * A rich event shaped like `GET /v1/events/55521609` (legacy reference §13.2). Give
- * `event_date_iso8601` or `event_date` alone and the other date fields follow it.
- */
-export function fixtureEvent(overrides: Partial<SandboxEvent> = {}): SandboxEvent {
-  fixtureSeq += 1;
-  const given = typeof overrides.event_date === 'string' ? overrides.event_date : undefined;
-  // TripleSeat sometimes sends event_date in ISO form; both are read here.
-  const givenIso = given && ISO_DATE.test(given) ? given : given ? fromUsDate(given) : undefined;
-  const iso = overrides.event_date_iso8601 ?? givenIso ?? '2025-12-28';
-  // An explicit date that does not parse must not be rescued by a default ISO date.
-  const garbled = 'event_date' in overrides && !givenIso && !overrides.event_date_iso8601;
-  const us = toUsDate(iso);
-  // The API also sends `views` (links to the public invoice page), which this service ignores.
-  const invoice = {
-    type: 'billing_invoice',
-    subtotal: 108.8,
-    grand_total: 108.8,
-    total: 108.8,
-    amount_due: 0,
-    views: [
-      {
-        name: 'Invoice',
-        url: 'https://portal.tripleseat.com/doc/0123456789abcdef0123456789abcdef01234567/296467',
-      },
-    ],
-  };
-  const base: SandboxEvent = {
-    id: 55521609 + fixtureSeq - 1,
-    name: 'Jon Ponder',
-    status: 'CLOSED',
-    event_date: us,
-    event_date_iso8601: garbled ? null : iso,
-    event_start: `${us} 6:00 PM`,
-    event_end: `${us} 6:15 PM`,
-    event_start_iso8601: `${iso}T18:00:00-08:00`,
-    site_id: 15691,
-    location_id: 31883,
-    booking_id: 52511006,
-    guest_count: 25,
-    updated_at: `${us} 12:56 PM`,
-    grand_total: '108.80',
-    contact: {
-      first_name: 'Jon',
-      last_name: 'Ponder',
-      phone_numbers: [{ number: '(702) 555-0142' }],
-    },
-    items: [
-      { name: 'TRIPLE OG', quantity: 8, price: '3.60' },
-      { name: 'MAPLE BAR', quantity: '8', price: 3.2 },
-    ],
-    menu_items: [],
-    documents: [invoice],
-  };
-  // Overrides win, so a test can still send a missing or garbled date on purpose.
-  return { ...base, ...overrides };
-}
-
-/** A booking whose packing-slip custom field names one item (legacy reference §13.2). */
-export function fixtureBooking(overrides: Partial<SandboxBooking> = {}): SandboxBooking {
-  return {
-    id: 52511006,
-    site_id: 15691,
-    location_id: 31883,
-    event_ids: [55521609],
-    status: 'CLOSED',
-    custom_fields: [{ custom_field_name: 'Boxing/Packing Slip', value: 'TRIPLE OG' }],
-    ...overrides,
-  };
-}
-
 function routeOf(method: string, path: string): string {
   if (path === '/oauth2/token') return `${method} /oauth2/token`;
   if (path === '/v1/events/search.json') return `${method} /v1/events/search.json`;
+  if (path === '/v1/events.json') return `${method} /v1/events.json`;
   if (/^\/v1\/events\/[^/]+$/.test(path)) return `${method} /v1/events/:id.json`;
   if (/^\/v1\/bookings\/[^/]+$/.test(path)) return `${method} /v1/bookings/:id.json`;
   return `${method} ${path}`;
@@ -207,7 +157,6 @@ function routeOf(method: string, path: string): string {
 function authKind(header: string | undefined): SandboxAuthKind {
   if (!header) return 'none';
   if (/^bearer\s/i.test(header)) return 'bearer';
-  if (/^oauth\s/i.test(header)) return 'oauth1';
   return 'other';
 }
 
@@ -222,22 +171,6 @@ function queryOf(originalUrl: string): Record<string, string> {
 function idFromParam(param: string | string[] | undefined): string {
   const value = Array.isArray(param) ? param.join('/') : (param ?? '');
   return value.replace(/\.json$/, '');
-}
-
-/** `OAuth k="v", …` → decoded map; undefined when it does not parse. */
-function parseOAuthHeader(header: string): Record<string, string> | undefined {
-  const body = header.replace(/^oauth\s+/i, '');
-  const out: Record<string, string> = {};
-  for (const part of body.split(',')) {
-    const m = /^\s*([A-Za-z0-9_]+)="([^"]*)"\s*$/.exec(part);
-    if (!m) return undefined;
-    try {
-      out[m[1]] = decodeURIComponent(m[2]);
-    } catch {
-      return undefined;
-    }
-  }
-  return out;
 }
 
 function safeEqualText(a: string, b: string): boolean {
@@ -273,12 +206,12 @@ export class TripleSeatSandbox {
   private readonly eventStore = new Map<string, SandboxEvent>();
   private readonly bookingStore = new Map<string, SandboxBooking>();
   private readonly tokens = new Map<string, number>();
-  private readonly seenNonces = new Set<string>();
   private readonly log: SandboxRequestRecord[] = [];
   private readonly rawQueue: RawResponse[] = [];
   private readonly sockets = new Set<Socket>();
-  private readonly oauth1: OAuth;
   private issued = 0;
+  private accountLinked = true;
+  private htmlLogin = false;
   private pageSize: number;
   private tokenTtlSeconds: number;
 
@@ -294,11 +227,6 @@ export class TripleSeatSandbox {
     this.tokenUrl = `${this.url}/oauth2/token`;
     this.pageSize = options.pageSize ?? 50;
     this.tokenTtlSeconds = options.tokenTtlSeconds ?? 7200;
-    this.oauth1 = new OAuth({
-      consumer: { key: options.clientId, secret: options.clientSecret },
-      signature_method: 'HMAC-SHA1',
-      hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
-    });
     server.on('connection', (socket: Socket) => {
       this.sockets.add(socket);
       socket.on('close', () => this.sockets.delete(socket));
@@ -347,15 +275,19 @@ export class TripleSeatSandbox {
     return [...this.bookingStore.values()].map((b) => structuredClone(b));
   }
 
-  /** Empties the store, the request log, tokens, nonces, canned answers and fault rules. */
+  /**
+   * Empties the store, the request log, tokens, canned answers and fault rules, and switches the
+   * go-live failures off (account linked, JSON answers).
+   */
   reset(): void {
     this.eventStore.clear();
     this.bookingStore.clear();
     this.tokens.clear();
-    this.seenNonces.clear();
     this.log.length = 0;
     this.rawQueue.length = 0;
     this.issued = 0;
+    this.accountLinked = true;
+    this.htmlLogin = false;
     this.faults.clear();
   }
 
@@ -378,6 +310,30 @@ export class TripleSeatSandbox {
   /** Every token issued so far stops working; the next API call with one gets 401. */
   revokeTokens(): void {
     this.tokens.clear();
+  }
+
+  // ---- go-live failures (api-facts §1.2) -------------------------------------------------
+
+  /**
+   * `false`: the account is not linked to the API application. Tokens are still issued, but every
+   * /v1 call with one answers 401 `{"error":"Token resource owner not found"}` (api-facts §1.2,
+   * "Risk": what the legacy tenant saw). `true` (the default) undoes it.
+   */
+  setAccountLinked(linked: boolean): void {
+    this.accountLinked = linked;
+  }
+
+  /**
+   * `true`: every /v1 call and the token endpoint answer 200 `text/html` with a sign-in page
+   * instead of JSON (api-facts §1.2 "HTML instead of JSON", §1.6). `false` (the default) undoes it.
+   */
+  setHtmlLogin(enabled: boolean): void {
+    this.htmlLogin = enabled;
+  }
+
+  /** The go-live failure switches as they are now. */
+  switches(): { accountLinked: boolean; htmlLogin: boolean } {
+    return { accountLinked: this.accountLinked, htmlLogin: this.htmlLogin };
   }
 
   // ---- observation -----------------------------------------------------------------------
@@ -434,9 +390,8 @@ export class TripleSeatSandbox {
   private signature(raw: string, opts: SendWebhookOptions): string {
     const key = opts.key ?? this.options.webhookSigningKey;
     if (!key) throw new Error('sendWebhook needs a signing key (start option or opts.key)');
-    return opts.format === 'bare'
-      ? signTripleSeatPayloadBare(raw, key)
-      : signTripleSeatPayload(raw, key, opts.timestamp ?? Math.floor(Date.now() / 1000));
+    const timestamp = opts.timestamp ?? Math.floor(Date.now() / 1000);
+    return signTripleSeatWebhook(raw, key, opts.format ?? 'v1', timestamp);
   }
 
   // ---- lifecycle -------------------------------------------------------------------------
@@ -461,7 +416,12 @@ export class TripleSeatSandbox {
     app.use((req, res, next) => (upstream(req) ? this.record(req, res, next) : next()));
     // Mounted at the root (not on a sub-path) so that fault rules match full paths like /v1/events.
     app.use((req, res, next) => (upstream(req) ? faults(req, res, next) : next()));
+    // The HTML sign-in page answers every API and token request while switched on (api-facts
+    // §1.2 "HTML instead of JSON (a login page) means a wrong endpoint or bad auth", §1.6).
+    app.use((req, res, next) => (upstream(req) && this.htmlLogin ? this.loginPage(res) : next()));
 
+    // OAuth 2.0 client credentials (api-facts §1.2): form-encoded (JSON tolerated), a wrong id or
+    // secret answers 401 invalid_client, the third go-live failure.
     app.post('/oauth2/token', express.urlencoded({ extended: false }), express.json(), (req, res) =>
       this.token(req, res),
     );
@@ -470,7 +430,10 @@ export class TripleSeatSandbox {
     api.use((req, res, next) => this.authenticate(req, res, next));
     api.use((req, res, next) => this.canned(req, res, next));
     api.get('/events/search.json', (req, res) => this.search(req, res));
-    api.get('/events/:id', (req, res) => this.getOne(res, 'event', this.eventStore, req.params.id));
+    // The event list (api-facts §1.3 "GET /v1/events.json?page=N", §1.4 pagination: 1-based, 50 a
+    // page, `{total_pages, results}`); the call §1.2 recommends for a go-live check.
+    api.get('/events.json', (req, res) => this.list(req, res));
+    api.get('/events/:id', (req, res) => this.getEvent(req, res));
     api.get('/bookings/:id', (req, res) =>
       this.getOne(res, 'booking', this.bookingStore, req.params.id),
     );
@@ -539,6 +502,11 @@ export class TripleSeatSandbox {
       const token = header.replace(/^bearer\s+/i, '').trim();
       const expiresAt = this.tokens.get(token);
       if (expiresAt !== undefined && expiresAt > Date.now()) {
+        if (!this.accountLinked) {
+          // A valid token that belongs to no linked account (api-facts §1.2, "Risk").
+          res.status(401).json(RESOURCE_OWNER_NOT_FOUND);
+          return;
+        }
         next();
         return;
       }
@@ -548,55 +516,7 @@ export class TripleSeatSandbox {
         .json({ error: 'invalid_token' });
       return;
     }
-    if (kind === 'oauth1') {
-      const problem = this.oauth1Problem(req, header);
-      if (!problem) {
-        next();
-        return;
-      }
-      res.status(401).json({ error: problem });
-      return;
-    }
     res.status(401).json({ error: 'unauthorized' });
-  }
-
-  /** Why an OAuth 1.0a header is refused, or undefined when it is good. */
-  private oauth1Problem(req: Request, header: string): string | undefined {
-    const params = parseOAuthHeader(header);
-    if (!params) return 'malformed_oauth_header';
-    const signature = params.oauth_signature;
-    if (!signature || params.oauth_signature_method !== 'HMAC-SHA1') return 'unsupported_signature';
-    if (params.oauth_consumer_key !== this.options.clientId) return 'invalid_consumer';
-    const timestamp = Number(params.oauth_timestamp);
-    if (
-      !Number.isFinite(timestamp) ||
-      Math.abs(Date.now() / 1000 - timestamp) > OAUTH1_TIMESTAMP_SKEW_SECONDS
-    ) {
-      return 'timestamp_refused';
-    }
-    const nonce = params.oauth_nonce;
-    if (!nonce) return 'nonce_missing';
-
-    const oauthData: OAuth.Data = {
-      oauth_consumer_key: params.oauth_consumer_key,
-      oauth_nonce: nonce,
-      oauth_signature_method: params.oauth_signature_method,
-      oauth_timestamp: timestamp,
-      oauth_version: params.oauth_version ?? '1.0',
-    };
-    if (params.oauth_token !== undefined) oauthData.oauth_token = params.oauth_token;
-    const fullUrl = `http://${req.headers.host ?? ''}${req.originalUrl}`;
-    const expected = this.oauth1.getSignature(
-      { url: fullUrl, method: req.method, data: {} },
-      undefined,
-      oauthData,
-    );
-    if (!safeEqualText(signature, expected)) return 'invalid_signature';
-    // Only a correctly signed nonce is remembered, so garbage cannot poison the set.
-    const nonceKey = `${timestamp}:${nonce}`;
-    if (this.seenNonces.has(nonceKey)) return 'nonce_used';
-    this.seenNonces.add(nonceKey);
-    return undefined;
   }
 
   private canned(req: Request, res: Response, next: NextFunction): void {
@@ -607,6 +527,21 @@ export class TripleSeatSandbox {
     }
     const [raw] = this.rawQueue.splice(at, 1);
     res.status(raw.status).type(raw.contentType).send(raw.body);
+  }
+
+  /**
+   * `GET /v1/events/{id}.json`: documents carry line items, billing totals and financials only
+   * when `show_financial=true` is asked for (api-facts §1.3, "Events": "Add show_financial=true to
+   * include payments, billing item totals, line items, and category totals").
+   */
+  private getEvent(req: Request, res: Response): void {
+    const found = this.eventStore.get(idFromParam(req.params.id));
+    if (!found) {
+      res.status(404).json({ error: 'event not found' });
+      return;
+    }
+    const financial = queryOf(req.originalUrl).show_financial === 'true';
+    res.json({ event: financial ? found : withoutFinancials(found) });
   }
 
   private getOne<T>(
@@ -621,6 +556,31 @@ export class TripleSeatSandbox {
       return;
     }
     res.json({ [key]: found });
+  }
+
+  private loginPage(res: Response): void {
+    res.status(200).type('text/html; charset=utf-8').send(LOGIN_PAGE_HTML);
+  }
+
+  /**
+   * `GET /v1/events.json?page=N` (api-facts §1.3, §1.4): every event, by id, `pageSize` a page
+   * (50 by default), `{total_pages, results}`; results carry no financial detail, like search.
+   */
+  private list(req: Request, res: Response): void {
+    const q = queryOf(req.originalUrl);
+    const page = q.page === undefined ? 1 : Number(q.page);
+    if (!Number.isInteger(page) || page < 1) {
+      res.status(400).json({ error: 'page must be a positive integer' });
+      return;
+    }
+    const all = [...this.eventStore.values()].sort((a, b) =>
+      String(a.id).localeCompare(String(b.id), 'en', { numeric: true }),
+    );
+    const totalPages = Math.ceil(all.length / this.pageSize);
+    const results = all
+      .slice((page - 1) * this.pageSize, page * this.pageSize)
+      .map(withoutFinancials);
+    res.json({ total_pages: totalPages, results });
   }
 
   private search(req: Request, res: Response): void {
@@ -681,7 +641,10 @@ export class TripleSeatSandbox {
     });
 
     const totalPages = Math.ceil(matches.length / this.pageSize);
-    const results = matches.slice((page - 1) * this.pageSize, page * this.pageSize);
+    // Search results carry no financial detail (SPEC §3), whatever the query asks for.
+    const results = matches
+      .slice((page - 1) * this.pageSize, page * this.pageSize)
+      .map(withoutFinancials);
     res.json({ results, total_pages: totalPages });
   }
 
@@ -747,6 +710,30 @@ export class TripleSeatSandbox {
     admin.post('/tokens/revoke', (_req, res) => {
       this.revokeTokens();
       res.status(204).end();
+    });
+
+    // The go-live failures of api-facts §1.2, for a doctor check or a demo by hand:
+    // `POST /__sandbox/account-linked {"linked":false}`, `POST /__sandbox/html-login {"enabled":true}`.
+    admin.get('/switches', (_req, res) => {
+      res.json(this.switches());
+    });
+    admin.post('/account-linked', (req, res) => {
+      const linked = (req.body as { linked?: unknown } | undefined)?.linked;
+      if (typeof linked !== 'boolean') {
+        res.status(400).json({ error: 'expected {"linked": true|false}' });
+        return;
+      }
+      this.setAccountLinked(linked);
+      res.json(this.switches());
+    });
+    admin.post('/html-login', (req, res) => {
+      const enabled = (req.body as { enabled?: unknown } | undefined)?.enabled;
+      if (typeof enabled !== 'boolean') {
+        res.status(400).json({ error: 'expected {"enabled": true|false}' });
+        return;
+      }
+      this.setHtmlLogin(enabled);
+      res.json(this.switches());
     });
     admin.post('/reset', (_req, res) => {
       this.reset();

@@ -14,8 +14,9 @@ export const OPENAPI_PATH = 'docs';
 const DESCRIPTION = `Turns TripleSeat event bookings into exactly one Revel POS order each.
 
 * **Webhook** — TripleSeat pushes deliveries to \`POST /webhooks/tripleseat\`, signed with
-  \`X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\` (or, from older
-  senders, the bare hex HMAC-SHA256 of the raw body).
+  \`X-Signature\`: TripleSeat documents only "a SHA256-HMAC of the payload", so every plausible form
+  is accepted over the exact raw bytes: \`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`,
+  or a bare hex or base64 HMAC-SHA256 of the raw body, with or without a \`sha256=\` prefix.
 * **Sync API** — \`/api/*\` takes \`Authorization: Bearer <SYNC_API_TOKEN>\`.
 * **Operations** — \`/health/live\`, \`/health/ready\` and \`/metrics\` (Prometheus).
 
@@ -38,9 +39,10 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
         in: 'header',
         name: 'X-Signature',
         description:
-          'TripleSeat webhook signature: `t=<unix seconds>,v1=<hex HMAC-SHA256>` over ' +
-          '`<t>.<raw body>` with TRIPLESEAT_WEBHOOK_SIGNING_KEY; `t` must be within ' +
-          'WEBHOOK_TOLERANCE_SECONDS; older senders send the bare hex HMAC-SHA256 of the raw body.',
+          'TripleSeat webhook signature with TRIPLESEAT_WEBHOOK_SIGNING_KEY: ' +
+          '`t=<unix seconds>,v1=<hex HMAC-SHA256>` over `<t>.<raw body>` (`t` within ' +
+          'WEBHOOK_TOLERANCE_SECONDS, except for a re-send of a recorded delivery), or a bare hex ' +
+          'or base64 HMAC-SHA256 of the raw body, with or without a `sha256=` prefix.',
       },
       WEBHOOK_SIGNATURE_SECURITY,
     )

@@ -33,7 +33,6 @@ describe(validateEnvironment.name, () => {
       LOG_LEVEL: 'info',
       TRIPLESEAT_API_BASE_URL: 'https://api.tripleseat.com/v1',
       TRIPLESEAT_OAUTH_TOKEN_URL: 'https://api.tripleseat.com/oauth2/token',
-      TRIPLESEAT_AUTH: 'oauth2',
       LOCATIONS_FILE: './config/locations.json',
       ELIGIBLE_STATUSES: ['CLOSED'],
       DRY_RUN: false,
@@ -46,6 +45,39 @@ describe(validateEnvironment.name, () => {
     expect(env.ALLOWED_LOCATIONS).toBeUndefined();
     expect(env.SMTP_URL).toBeUndefined();
     expect(env.SYNC_API_TOKEN).toBe(REQUIRED.SYNC_API_TOKEN);
+  });
+
+  it('should have no TripleSeat auth mode: OAuth 2.0 client credentials are the only one (SPEC §3)', () => {
+    const env = validateEnvironment({ ...REQUIRED });
+
+    // OAuth 1.0 was shut down by TripleSeat on 2026-07-01; TRIPLESEAT_AUTH is gone with it.
+    expect(env).not.toHaveProperty('TRIPLESEAT_AUTH');
+    expect(Object.keys(new EnvironmentVariables())).not.toContain('TRIPLESEAT_AUTH');
+  });
+
+  it('should default and parse the invoice rules, naming a regex that does not compile', () => {
+    const env = validateEnvironment({ ...REQUIRED });
+    expect(env.INVOICE_DOCUMENT_PATTERN).toBe('invoice');
+    expect(env.IGNORED_LINE_CATEGORIES).toEqual([
+      'Rental',
+      'Room Rental',
+      'Room Fee',
+      'Labor',
+      'Staffing',
+      'Audio Visual',
+      'Fees',
+    ]);
+    const custom = validateEnvironment({
+      ...REQUIRED,
+      INVOICE_DOCUMENT_PATTERN: '^(final )?invoice|BEO',
+      IGNORED_LINE_CATEGORIES: 'Room Rental, Valet ,',
+    });
+    expect(custom.IGNORED_LINE_CATEGORIES).toEqual(['Room Rental', 'Valet']);
+    expect(
+      validationErrorOf({ ...REQUIRED, INVOICE_DOCUMENT_PATTERN: 'invoice(' }).problems,
+    ).toEqual([
+      expect.stringMatching(/^INVOICE_DOCUMENT_PATTERN: is not a valid regular expression/),
+    ]);
   });
 
   it('should convert numbers, booleans and comma lists from their text form', () => {

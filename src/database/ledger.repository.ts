@@ -68,7 +68,12 @@ interface PendingDelivery {
 }
 
 /** FAILED reasons that a later attempt can cure (as opposed to a rejected request). */
-const RETRYABLE_FAILURE_REASONS = ['RETRIES_EXHAUSTED', 'UPSTREAM_RETRYABLE'];
+// An auth failure is retried too: once the credentials are fixed, the next run writes the order.
+const RETRYABLE_FAILURE_REASONS = [
+  'RETRIES_EXHAUSTED',
+  'UPSTREAM_RETRYABLE',
+  'UPSTREAM_AUTH_FAILED',
+];
 
 /** Deliveries per group commit at most; a burst larger than this is split. */
 const MAX_DELIVERY_BATCH = 128;
@@ -830,5 +835,19 @@ export class LedgerRepository {
       .orderBy('id', 'desc')
       .limit(limit)
       .execute();
+  }
+
+  /**
+   * Whether a webhook delivery with this key (sha256 of its raw body) was recorded. Read-only: the
+   * webhook guard asks it for an authentic delivery whose `t` has aged past the window, which is
+   * a duplicate when TripleSeat re-sends bytes it already delivered (SPEC §3).
+   */
+  async hasDelivery(deliveryKey: string): Promise<boolean> {
+    const row = await this.db
+      .selectFrom('webhook_deliveries')
+      .select('delivery_key')
+      .where('delivery_key', '=', deliveryKey)
+      .executeTakeFirst();
+    return row !== undefined;
   }
 }

@@ -47,6 +47,20 @@ describe(MetricsService.name, () => {
     ).toBe(1);
   });
 
+  it('should count verified webhook signatures by form and key', async () => {
+    metrics.webhookSignatureForm('t_v1', 'current');
+    metrics.webhookSignatureForm('t_v1', 'current');
+    metrics.webhookSignatureForm('sha256_base64', 'previous');
+    const text = await metrics.render();
+    expect(sample(text, 'tripleseat_webhook_signature_form_total{form="t_v1",key="current"}')).toBe(
+      2,
+    );
+    expect(
+      sample(text, 'tripleseat_webhook_signature_form_total{form="sha256_base64",key="previous"}'),
+    ).toBe(1);
+    expect(text).toContain('# TYPE tripleseat_webhook_signature_form_total counter');
+  });
+
   it('should count settled events, orders, reconciliation runs, upstream requests and retries', async () => {
     metrics.eventSettled('INJECTED', 'INJECTED');
     metrics.eventSettled('FAILED', 'RETRIES_EXHAUSTED');

@@ -3,6 +3,7 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 import type { HttpMetrics } from '../common/http/http-metrics';
 import type { UpstreamName } from '../common/upstream.error';
 import { LEDGER_STATES } from '../database/database.types';
+import type { SignatureForm } from '../tripleseat/webhook-signature';
 
 /** How a webhook delivery ended; the `outcome` label of `tripleseat_webhook_deliveries_total`. */
 export const WEBHOOK_OUTCOMES = [
@@ -14,6 +15,9 @@ export const WEBHOOK_OUTCOMES = [
   'UNAVAILABLE',
 ] as const;
 export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
+
+/** Which configured key verified a webhook: the `key` label of the signature-form counter. */
+export type WebhookSigningKeyLabel = 'current' | 'previous';
 
 /** The trigger label when the delivery was not (or could not be) read. */
 export const UNKNOWN_TRIGGER = 'unknown';
@@ -45,6 +49,19 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
     name: 'tripleseat_webhook_deliveries_total',
     help: 'TripleSeat webhook deliveries received, by trigger and outcome.',
     labelNames: ['trigger', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
+  /**
+   * TripleSeat does not document the exact `X-Signature` form (SPEC §3), so the form that matched
+   * is counted: the first real delivery tells operators which one TripleSeat sends. `key` says
+   * whether the current or the previous signing key matched (a rotation is over when `previous`
+   * stops growing).
+   */
+  private readonly webhookSignatureForms = new Counter({
+    name: 'tripleseat_webhook_signature_form_total',
+    help: 'TripleSeat webhook deliveries with a valid signature, by the X-Signature form that matched (t_v1, hex, base64, sha256_hex, sha256_base64) and the key (current, previous).',
+    labelNames: ['form', 'key'] as const,
     registers: [this.registry],
   });
 
@@ -147,6 +164,11 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
     const label =
       trigger && TRIGGER_LABEL.test(trigger) ? trigger : trigger ? 'OTHER' : UNKNOWN_TRIGGER;
     this.webhookDeliveries.inc({ trigger: label, outcome });
+  }
+
+  /** One delivery whose signature verified, and the form it came in. */
+  webhookSignatureForm(form: SignatureForm, key: WebhookSigningKeyLabel): void {
+    this.webhookSignatureForms.inc({ form, key });
   }
 
   eventSettled(state: string, reason: string | null | undefined): void {

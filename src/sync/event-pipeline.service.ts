@@ -304,7 +304,11 @@ export class EventPipelineService {
         nextAttemptAt,
       });
     }
-    const reason = retryable ? ReasonCode.RETRIES_EXHAUSTED : ReasonCode.UPSTREAM_PERMANENT;
+    const reason = retryable
+      ? ReasonCode.RETRIES_EXHAUSTED
+      : error instanceof UpstreamError && error.isAuthFailure
+        ? ReasonCode.UPSTREAM_AUTH_FAILED
+        : ReasonCode.UPSTREAM_PERMANENT;
     const state = await settle({ state: 'FAILED', reason, detail, attempts });
     if (state) await this.notifyFailure(undefined, eventId, reason, detail, attempts);
     return state;

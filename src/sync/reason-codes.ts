@@ -38,6 +38,12 @@ export const ReasonCode = {
   UPSTREAM_RETRYABLE: 'UPSTREAM_RETRYABLE',
   /** An upstream rejected the request in a way a retry cannot fix (4xx other than 408/429). */
   UPSTREAM_PERMANENT: 'UPSTREAM_PERMANENT',
+  /**
+   * An upstream refused our credentials: the token endpoint rejected them, TripleSeat answered
+   * "Token resource owner not found" (account not linked), or an HTML login page came back. Fix the
+   * credentials (`npm run cli -- doctor` names the problem); reconciliation then retries the event.
+   */
+  UPSTREAM_AUTH_FAILED: 'UPSTREAM_AUTH_FAILED',
   /** A retryable failure kept failing until the attempt budget ran out; needs an operator. */
   RETRIES_EXHAUSTED: 'RETRIES_EXHAUSTED',
   /** The event payload is malformed (e.g. no id) and cannot be processed. */

@@ -1,11 +1,9 @@
-import { createHmac } from 'node:crypto';
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import OAuth from 'oauth-1.0a';
 import { Clock } from '../common/clock';
 import { CORRELATION_HEADER } from '../common/correlation/correlation-id';
-import { classifyHttpFailure } from '../common/http/resilient-http';
+import { classifyHttpFailure, htmlAnswerError, isHtmlAnswer } from '../common/http/resilient-http';
 import { UpstreamError } from '../common/upstream.error';
 import { tripleseatConfig } from '../config/configuration';
 
@@ -19,16 +17,20 @@ interface CachedToken {
 const REFRESH_MARGIN_MS = 60_000;
 const CREDENTIAL_STATUSES = new Set([400, 401, 403]);
 
+/** What an HTML answer from the token endpoint most likely means (api-facts §1.2). */
+const TOKEN_HTML_HINT =
+  'the token URL or the client credentials are wrong (TRIPLESEAT_OAUTH_TOKEN_URL must be the ' +
+  'OAuth 2.0 endpoint …/oauth2/token; /oauth/token answers a login page)';
+
 /**
- * Produces the Authorization header for one TripleSeat API request: a cached OAuth 2.0
- * client-credentials bearer token, or an OAuth 1.0a two-legged HMAC-SHA1 signature for legacy
- * accounts (`TRIPLESEAT_AUTH=oauth1`). The header is made per attempt: an OAuth 1.0a nonce must
- * not be reused by a retry.
+ * The Authorization header of every TripleSeat API request: an OAuth 2.0 client-credentials bearer
+ * token (SPEC §3; OAuth 1.0 was shut down by TripleSeat on 2026-07-01). The token is cached until
+ * shortly before it expires, shared by concurrent callers, and dropped when the API refuses it, so
+ * that the client's one retry after a 401 runs with a fresh one.
  */
 @Injectable()
 export class TripleSeatAuth {
   private readonly logger = new Logger(TripleSeatAuth.name);
-  private readonly oauth1?: OAuth;
   private token?: CachedToken;
   private inflight?: Promise<CachedToken>;
   private tokenCalls = 0;
@@ -37,39 +39,15 @@ export class TripleSeatAuth {
     private readonly http: HttpService,
     @Inject(tripleseatConfig.KEY) private readonly config: ConfigType<typeof tripleseatConfig>,
     @Optional() private readonly clock: Clock = new Clock(),
-  ) {
-    if (config.auth === 'oauth1') {
-      this.oauth1 = new OAuth({
-        consumer: { key: config.clientId, secret: config.clientSecret },
-        signature_method: 'HMAC-SHA1',
-        hash_function: (base, key) => createHmac('sha1', key).update(base).digest('base64'),
-      });
-    }
-  }
-
-  get mode(): 'oauth2' | 'oauth1' {
-    return this.config.auth;
-  }
-
-  /** Whether a 401 can be cured by fetching a new credential (OAuth 1.0a keys never change). */
-  get canRefresh(): boolean {
-    return this.mode === 'oauth2';
-  }
+  ) {}
 
   /** Token endpoint calls made so far (benchmarks add them to the API calls). */
   get tokenRequests(): number {
     return this.tokenCalls;
   }
 
-  /**
-   * The header value for this request. `url` must be the full URL as sent, query included: the
-   * OAuth 1.0a signature covers it.
-   */
-  async authorizationFor(method: string, url: string, correlationId?: string): Promise<string> {
-    if (this.oauth1) {
-      const data = this.oauth1.authorize({ url, method: method.toUpperCase() });
-      return this.oauth1.toHeader(data).Authorization;
-    }
+  /** The header value for one API request: `Bearer <token>`, minting a token when needed. */
+  async authorizationFor(correlationId?: string): Promise<string> {
     const token = await this.bearerToken(correlationId);
     return `Bearer ${token}`;
   }
@@ -124,9 +102,18 @@ export class TripleSeatAuth {
         },
       );
       data = response.data;
+      if (isHtmlAnswer(response.headers, data)) {
+        throw this.htmlAnswer(response.status);
+      }
     } catch (error) {
       // The AxiosError holds the form body with the secret: only the classification leaves here.
       const failure = classifyHttpFailure('tripleseat', error);
+      if (failure.code === 'AUTH_HTML') {
+        // Re-made with the token endpoint's own hint (the URL is the likelier culprit here).
+        const html = this.htmlAnswer(failure.answeredStatus);
+        this.logger.error(html.message);
+        throw html;
+      }
       if (failure.status !== undefined && CREDENTIAL_STATUSES.has(failure.status)) {
         this.logger.error(
           `TripleSeat token endpoint refused the client credentials (${failure.status})`,
@@ -168,5 +155,9 @@ export class TripleSeatAuth {
     this.token = token;
     this.logger.debug(`TripleSeat token obtained, valid ${expiresIn}s`);
     return token;
+  }
+
+  private htmlAnswer(status: number | undefined): UpstreamError {
+    return htmlAnswerError('tripleseat', 'POST', this.config.tokenUrl, status, TOKEN_HTML_HINT);
   }
 }

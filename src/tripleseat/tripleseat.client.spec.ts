@@ -55,7 +55,6 @@ describe(TripleSeatClient.name, () => {
     const config: TripleSeatConfig = {
       apiBaseUrl: sandbox.apiBaseUrl,
       tokenUrl: sandbox.tokenUrl,
-      auth: 'oauth2',
       clientId: CLIENT_ID,
       clientSecret: CLIENT_SECRET,
       webhookPreviousSigningKey: undefined,
@@ -207,40 +206,159 @@ describe(TripleSeatClient.name, () => {
       expect(sandbox.count(TOKEN_ROUTE)).toBe(1);
       expect(sandbox.count(EVENT_ROUTE)).toBe(0);
     });
+  });
 
-    it('should sign requests with OAuth 1.0a, query string included', async () => {
-      const { client } = await build({ auth: 'oauth1' });
+  describe('go-live auth failures (api-facts §1.2)', () => {
+    const HTML_MESSAGE = /answered an HTML page \(a login page\?\) instead of JSON/;
 
-      const event = await client.getEvent('1001');
-      const found = await collect(
-        client.searchEvents({ fromDate: '2025-12-01', toDate: '2025-12-31', statuses: ['closed'] }),
-      );
-
-      expect(event.id).toBe(1001);
-      expect(found.map((e) => e.id)).toEqual([1001]);
-      expect(sandbox.count(TOKEN_ROUTE)).toBe(0);
-      const api = sandbox.requests().filter((r) => r.path.startsWith('/v1/'));
-      expect(api.map((r) => [r.auth, r.status])).toEqual([
-        ['oauth1', 200],
-        ['oauth1', 200],
-      ]);
-    });
-
-    it('should sign every retry with a fresh OAuth 1.0a nonce', async () => {
-      const { client } = await build({ auth: 'oauth1' });
-      sandbox.faults.add({ path: '/v1/events', next: { count: 1, kind: 'status', status: 503 } });
-
-      await expect(client.getEvent('1001')).resolves.toMatchObject({ id: 1001 });
-      expect(sandbox.count(EVENT_ROUTE)).toBe(2);
-    });
-
-    it('should fail with a 401 when the OAuth 1.0a secret is wrong', async () => {
-      const { client } = await build({ auth: 'oauth1', clientSecret: 'not-the-secret' });
+    it('should report an HTML login page answered 200 by the API as AUTH_HTML, not as data', async () => {
+      const { client } = await build();
+      await client.getEvent('1001'); // the token is fetched while the answers are still JSON
+      sandbox.setHtmlLogin(true);
 
       const error = await failureOf(client.getEvent('1001'));
 
-      expect(error).toMatchObject({ status: 401, retryable: false });
+      expect(error).toMatchObject({
+        upstream: 'tripleseat',
+        code: 'AUTH_HTML',
+        retryable: false,
+        status: 401,
+        answeredStatus: 200,
+        isAuthFailure: true,
+      });
+      expect(error.message).toMatch(HTML_MESSAGE);
+      expect(error.message).toContain('GET /v1/events/1001.json');
+      expect(error.message).toContain('the credentials or the account link are wrong');
+      // Not retried, and no token refresh: a new token cannot cure a login page.
+      expect(sandbox.count(EVENT_ROUTE)).toBe(2);
+      expect(sandbox.tokensIssued).toBe(1);
+    });
+
+    it('should report an HTML page answered 404 as AUTH_HTML, never as "not found"', async () => {
+      const { client } = await build();
+      sandbox.queueRawResponse({
+        path: '/v1/events/1001',
+        status: 404,
+        contentType: 'text/html',
+        body: '<!DOCTYPE html><html><body><h1>Sign in to Tripleseat</h1></body></html>',
+      });
+
+      const error = await failureOf(client.getEvent('1001'));
+
+      expect(error).toMatchObject({ code: 'AUTH_HTML', retryable: false, answeredStatus: 404 });
+      expect(error.status).not.toBe(404);
+      expect(error.code).not.toBe('HTTP_404');
+      expect(error.message).toMatch(HTML_MESSAGE);
       expect(sandbox.count(EVENT_ROUTE)).toBe(1);
+    });
+
+    it('should recognise HTML by a body starting with "<" whatever the content type says', async () => {
+      const { client } = await build();
+      sandbox.queueRawResponse({
+        status: 200,
+        contentType: 'application/json',
+        body: '  <html><body>Please sign in</body></html>',
+      });
+
+      const error = await failureOf(client.getEvent('1001'));
+
+      expect(error).toMatchObject({ code: 'AUTH_HTML', retryable: false });
+      expect(error.code).not.toBe('BAD_RESPONSE');
+    });
+
+    it('should report an HTML page from the token endpoint as AUTH_HTML naming the token URL', async () => {
+      const { client } = await build();
+      sandbox.setHtmlLogin(true);
+
+      const error = await failureOf(client.getEvent('1001'));
+
+      expect(error).toMatchObject({
+        code: 'AUTH_HTML',
+        retryable: false,
+        status: 401,
+        answeredStatus: 200,
+      });
+      expect(error.message).toContain('POST /oauth2/token answered an HTML page');
+      expect(error.message).toContain('TRIPLESEAT_OAUTH_TOKEN_URL');
+      expect(error.message).not.toContain(CLIENT_SECRET);
+      expect(sandbox.count(TOKEN_ROUTE)).toBe(1);
+      expect(sandbox.count(EVENT_ROUTE)).toBe(0);
+    });
+
+    it('should say the account is not linked when a fresh token is refused as "Token resource owner not found"', async () => {
+      const { client } = await build();
+      sandbox.setAccountLinked(false);
+
+      const error = await failureOf(client.getEvent('1001'));
+
+      expect(error).toMatchObject({
+        code: 'AUTH_ACCOUNT_NOT_LINKED',
+        status: 401,
+        retryable: false,
+        isAuthFailure: true,
+      });
+      expect(error.message).toContain('Token resource owner not found');
+      expect(error.message).toMatch(/not linked/);
+      // The request, then exactly one retry with a new token: both refused.
+      expect(sandbox.count(EVENT_ROUTE)).toBe(2);
+      expect(sandbox.tokensIssued).toBe(2);
+    });
+
+    it('should work again once the account is linked', async () => {
+      const { client } = await build();
+      sandbox.setAccountLinked(false);
+      await failureOf(client.listEventsPage(1));
+
+      sandbox.setAccountLinked(true);
+
+      await expect(client.listEventsPage(1)).resolves.toMatchObject({ totalPages: 1 });
+    });
+  });
+
+  describe('listEventsPage', () => {
+    it('should read one page of GET /v1/events.json as {results, totalPages}, without financials', async () => {
+      sandbox.setPageSize(2);
+      [1002, 1003, 1004].forEach((id) => sandbox.upsertEvent(fixtureEvent({ id })));
+      const { client } = await build();
+
+      const first = await client.listEventsPage(1);
+      const last = await client.listEventsPage(2);
+
+      expect(first.totalPages).toBe(2);
+      expect(first.results.map((e) => e.id)).toEqual([1001, 1002]);
+      expect(last.results.map((e) => e.id)).toEqual([1003, 1004]);
+      expect(first.results[0].documents?.[0]).not.toHaveProperty('line_items');
+      expect(
+        sandbox
+          .requests()
+          .filter((r) => r.route === 'GET /v1/events.json')
+          .map((r) => r.query),
+      ).toEqual([{ page: '1' }, { page: '2' }]);
+    });
+
+    it('should refuse a page that is not a positive integer without calling TripleSeat', async () => {
+      const { client } = await build();
+
+      for (const page of [0, -1, 1.5, Number.NaN]) {
+        const error = await failureOf(client.listEventsPage(page));
+        expect(error).toMatchObject({ code: 'INVALID_FILTER', retryable: false });
+      }
+      expect(sandbox.requests()).toHaveLength(0);
+    });
+
+    it('should reject a page without a results array as a bad response', async () => {
+      const { client } = await build();
+      sandbox.queueRawResponse({
+        path: '/v1/events.json',
+        status: 200,
+        contentType: 'application/json',
+        body: JSON.stringify({ total_pages: 1 }),
+      });
+
+      const error = await failureOf(client.listEventsPage(1));
+
+      expect(error).toMatchObject({ code: 'BAD_RESPONSE', retryable: false });
+      expect(error.message).toContain('TripleSeat event list');
     });
   });
 
@@ -419,20 +537,6 @@ describe(TripleSeatClient.name, () => {
       const error = await failureOf(client.getEvent('999999'));
 
       expect(error).toMatchObject({ status: 404, retryable: false, code: 'HTTP_404' });
-      expect(sandbox.count(EVENT_ROUTE)).toBe(1);
-    });
-
-    it('should treat an HTML page instead of JSON as a non-retryable bad response', async () => {
-      const { client } = await build();
-      sandbox.queueRawResponse({
-        status: 200,
-        contentType: 'text/html',
-        body: '<html><body>Please sign in</body></html>',
-      });
-
-      const error = await failureOf(client.getEvent('1001'));
-
-      expect(error).toMatchObject({ code: 'BAD_RESPONSE', retryable: false });
       expect(sandbox.count(EVENT_ROUTE)).toBe(1);
     });
 

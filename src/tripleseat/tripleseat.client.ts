@@ -1,12 +1,7 @@
 import { HttpService } from '@nestjs/axios';
 import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import {
-  type AxiosInstance,
-  type AxiosRequestConfig,
-  type InternalAxiosRequestConfig,
-  isAxiosError,
-} from 'axios';
+import { type AxiosRequestConfig, type InternalAxiosRequestConfig, isAxiosError } from 'axios';
 import { CORRELATION_HEADER, currentCorrelationId } from '../common/correlation/correlation-id';
 import { type ResilienceOptions, ResilientHttp } from '../common/http/resilient-http';
 import { UpstreamError } from '../common/upstream.error';
@@ -54,7 +49,7 @@ function toUsDate(iso: string, field: string): string {
   return `${m[2]}/${m[3]}/${m[1]}`;
 }
 
-/** RFC 3986 encoding (no `+` for spaces), so the URL we sign is byte for byte the URL we send. */
+/** RFC 3986 encoding (no `+` for spaces), so the logged URL is byte for byte the URL we send. */
 function queryString(params: Record<string, string | number | undefined>): string {
   const parts = Object.entries(params)
     .filter((entry): entry is [string, string | number] => entry[1] !== undefined)
@@ -71,7 +66,6 @@ export class TripleSeatClient {
   private readonly logger = new Logger(TripleSeatClient.name);
   private readonly http: ResilientHttp;
   private readonly apiBaseUrl: string;
-  private readonly axios: AxiosInstance;
 
   constructor(
     httpService: HttpService,
@@ -82,7 +76,6 @@ export class TripleSeatClient {
   ) {
     this.apiBaseUrl = config.apiBaseUrl.replace(/\/+$/, '');
     const axios = httpService.axiosRef;
-    this.axios = axios;
     axios.interceptors.request.use((request) => this.beforeAttempt(request));
     axios.interceptors.response.use(undefined, (error: unknown) => this.afterFailure(error));
     this.http = new ResilientHttp(axios, {
@@ -101,8 +94,14 @@ export class TripleSeatClient {
     return this.http.sent + this.auth.tokenRequests;
   }
 
+  /**
+   * The event with its documents' line items, billing totals and financials: TripleSeat includes
+   * them only when `show_financial=true` is asked for (api-facts §1.3, SPEC §3).
+   */
   async getEvent(id: string): Promise<TripleSeatEvent> {
-    const body = await this.getJson(`/events/${this.safeId(id)}.json`);
+    const body = await this.getJson(
+      `/events/${this.safeId(id)}.json${queryString({ show_financial: 'true' })}`,
+    );
     if (!isObject(body) || !hasUsableId(body.event)) {
       throw badResponse(`TripleSeat event ${id}: answer is not {"event":{...}}`);
     }
@@ -115,6 +114,19 @@ export class TripleSeatClient {
       throw badResponse(`TripleSeat booking ${id}: answer is not {"booking":{...}}`);
     }
     return body.booking;
+  }
+
+  /**
+   * One page of `GET /v1/events.json?page=N` (api-facts §1.3, §1.4: `{total_pages, results}`, 50 a
+   * page, 1-based). It is the call api-facts §1.2 recommends to prove that an issued token is
+   * accepted by the API (the go-live check); results carry no financial detail.
+   */
+  async listEventsPage(page: number): Promise<{ results: TripleSeatEvent[]; totalPages?: number }> {
+    if (!Number.isInteger(page) || page < 1) {
+      throw invalidInput(`page must be a positive integer, got ${String(page)}`, 'INVALID_FILTER');
+    }
+    const body = await this.getJson(`/events.json${queryString({ page })}`);
+    return this.searchPage(body, 'TripleSeat event list');
   }
 
   /**
@@ -138,7 +150,7 @@ export class TripleSeatClient {
         const body = await this.getJson(
           `/events/search.json${queryString({ event_start_date: from, event_end_date: to, status, page })}`,
         );
-        const { results, totalPages } = this.searchPage(body);
+        const { results, totalPages } = this.searchPage(body, 'TripleSeat search');
         for (const event of results) {
           const key = String(event.id);
           if (seen.has(key)) continue;
@@ -152,12 +164,16 @@ export class TripleSeatClient {
     }
   }
 
-  private searchPage(body: unknown): { results: TripleSeatEvent[]; totalPages?: number } {
+  /** A `{total_pages, results}` page (search and list share it, api-facts §1.4). */
+  private searchPage(
+    body: unknown,
+    what: string,
+  ): { results: TripleSeatEvent[]; totalPages?: number } {
     if (!isObject(body) || !Array.isArray(body.results)) {
-      throw badResponse('TripleSeat search: answer has no results array');
+      throw badResponse(`${what}: answer has no results array`);
     }
     if (!body.results.every(hasUsableId)) {
-      throw badResponse('TripleSeat search: a result has no id');
+      throw badResponse(`${what}: a result has no id`);
     }
     const raw = body.total_pages;
     if (raw === undefined || raw === null) {
@@ -165,7 +181,7 @@ export class TripleSeatClient {
     }
     const totalPages = Number(raw);
     if (!Number.isInteger(totalPages) || totalPages < 0) {
-      throw badResponse(`TripleSeat search: total_pages is ${JSON.stringify(raw)}`);
+      throw badResponse(`${what}: total_pages is ${JSON.stringify(raw)}`);
     }
     return { results: body.results, totalPages };
   }
@@ -204,15 +220,23 @@ export class TripleSeatClient {
     }
   }
 
+  /**
+   * A 401 from the API means the token was revoked or expired early: the response interceptor has
+   * already dropped it, and the request is sent once more with a fresh one. Not for the token
+   * endpoint's refusal (AUTH_REJECTED) nor an HTML login page (AUTH_HTML): a new token cannot
+   * cure those. A 401 "Token resource owner not found" (AUTH_ACCOUNT_NOT_LINKED) is retried once
+   * too, since a revoked token can say the same; when the fresh token is refused alike, the
+   * account is not linked and that error is what the caller gets.
+   */
   private async sendWithReauth(config: AxiosRequestConfig) {
     try {
       return await this.http.request<unknown>(config, { idempotent: true });
     } catch (error) {
-      // A 401 from the API (not from the token endpoint, whose code is AUTH_REJECTED) means the
-      // token was revoked or expired early; the response interceptor has already dropped it.
       const refused =
-        error instanceof UpstreamError && error.status === 401 && error.code === 'HTTP_401';
-      if (!refused || !this.auth.canRefresh) throw error;
+        error instanceof UpstreamError &&
+        error.answeredStatus === 401 &&
+        (error.code === 'HTTP_401' || error.code === 'AUTH_ACCOUNT_NOT_LINKED');
+      if (!refused) throw error;
       return await this.http.request<unknown>(config, { idempotent: true });
     }
   }
@@ -222,9 +246,8 @@ export class TripleSeatClient {
   }
 
   /**
-   * Runs before every attempt, retries included: a fresh OAuth 1.0a nonce each time, the current
-   * bearer token, and the correlation id for calls that did not set one. Credentials only ever go
-   * to the API base URL.
+   * Runs before every attempt, retries included: the current bearer token, and the correlation id
+   * for calls that did not set one. Credentials only ever go to the API base URL.
    */
   private async beforeAttempt(
     request: InternalAxiosRequestConfig,
@@ -233,13 +256,7 @@ export class TripleSeatClient {
     const correlationId = typeof given === 'string' && given ? given : currentCorrelationId();
     if (correlationId) request.headers.set(CORRELATION_HEADER, correlationId);
     if (this.isApiUrl(request.url)) {
-      const method = (request.method ?? 'get').toUpperCase();
-      // Signed over the URL axios will actually request, params included should any appear.
-      const fullUrl = this.axios.getUri(request);
-      request.headers.set(
-        'Authorization',
-        await this.auth.authorizationFor(method, fullUrl, correlationId),
-      );
+      request.headers.set('Authorization', await this.auth.authorizationFor(correlationId));
     }
     return request;
   }

@@ -63,8 +63,7 @@ export interface TripleSeatContact {
   first_name?: string | null;
   last_name?: string | null;
   phone_numbers?:
-    | { id?: Numeric | null; number?: string | null; phone_number_type?: string | null }[]
-    | null;
+    { id?: Numeric | null; number?: string | null; phone_number_type?: string | null }[] | null;
 }
 
 export interface TripleSeatEvent {

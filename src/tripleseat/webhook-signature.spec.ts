@@ -1,7 +1,11 @@
 import { createHmac } from 'node:crypto';
 import {
+  SIGNATURE_FORMS,
+  type SignatureFormat,
   signTripleSeatPayload,
   signTripleSeatPayloadBare,
+  signTripleSeatPayloadBase64,
+  signTripleSeatWebhook,
   verifyTripleSeatSignature,
 } from './webhook-signature';
 
@@ -39,7 +43,8 @@ describe('webhook signature', () => {
     it('should accept a valid v1 signature and report its timestamp', () => {
       expect(verify(BODY, signTripleSeatPayload(BODY, KEY, NOW))).toEqual({
         ok: true,
-        format: 'v1',
+        form: 't_v1',
+        keyIndex: 0,
         timestamp: NOW,
       });
     });
@@ -47,7 +52,8 @@ describe('webhook signature', () => {
     it('should accept a valid bare hex HMAC of the raw body', () => {
       expect(verify(BODY, signTripleSeatPayloadBare(BODY, KEY))).toEqual({
         ok: true,
-        format: 'bare',
+        form: 'hex',
+        keyIndex: 0,
       });
     });
 
@@ -95,12 +101,24 @@ describe('webhook signature', () => {
 
     it('should reject an authentic delivery older than the tolerance', () => {
       const header = signTripleSeatPayload(BODY, KEY, NOW - TOLERANCE - 1);
-      expect(verify(BODY, header)).toEqual({ ok: false, reason: 'STALE_TIMESTAMP' });
+      // Reported with its form and key: the HMAC matched, only the window did not.
+      expect(verify(BODY, header)).toEqual({
+        ok: false,
+        reason: 'STALE_TIMESTAMP',
+        form: 't_v1',
+        keyIndex: 0,
+        timestamp: NOW - TOLERANCE - 1,
+      });
+    });
+
+    it('should call an aged forgery a mismatch, never STALE_TIMESTAMP', () => {
+      const header = signTripleSeatPayload(BODY, 'another-key', NOW - 3600);
+      expect(verify(BODY, header)).toEqual({ ok: false, reason: 'SIGNATURE_MISMATCH' });
     });
 
     it('should reject a timestamp too far in the future', () => {
       const header = signTripleSeatPayload(BODY, KEY, NOW + TOLERANCE + 1);
-      expect(verify(BODY, header)).toEqual({ ok: false, reason: 'STALE_TIMESTAMP' });
+      expect(verify(BODY, header)).toMatchObject({ ok: false, reason: 'STALE_TIMESTAMP' });
     });
 
     it('should accept timestamps exactly at the edges of the window', () => {
@@ -137,7 +155,13 @@ describe('webhook signature', () => {
         `t=${NOW},t=${NOW},${v1}`, // two timestamps
         `t=${NOW};${v1}`, // wrong separator
         hex.slice(0, 40), // bare but not a SHA-256 length
+        `${hex}0`, // bare hex, one digit too many
         'sha256', // garbage
+        `sha256=${hex.slice(0, 40)}`, // prefixed, not a SHA-256 length
+        `sha256=${hex}, x`, // prefixed, with a stray fragment
+        'sha256=', // prefix alone
+        `sha256=sha256=${hex}`, // prefix twice
+        `${hex}, =`, // bare with a stray fragment
       ];
       for (const header of cases) {
         expect({ header, result: verify(BODY, header) }).toEqual({
@@ -160,7 +184,112 @@ describe('webhook signature', () => {
 
     it('should ignore unknown schemes next to a valid v1', () => {
       const header = `${signTripleSeatPayload(BODY, KEY, NOW)},v0=deadbeef`;
-      expect(verify(BODY, header)).toMatchObject({ ok: true, format: 'v1' });
+      expect(verify(BODY, header)).toMatchObject({ ok: true, form: 't_v1' });
+    });
+  });
+
+  describe('every accepted form (SPEC §3)', () => {
+    const hmacOf = (key: string, data: string) => createHmac('sha256', key).update(data).digest();
+    const raw = BODY.toString('utf8');
+    const FORMS: [SignatureFormat, string, (key: string) => string][] = [
+      ['v1', 't_v1', (key) => `t=${NOW},v1=${hmacOf(key, `${NOW}.${raw}`).toString('hex')}`],
+      ['bare', 'hex', (key) => hmacOf(key, raw).toString('hex')],
+      ['base64', 'base64', (key) => hmacOf(key, raw).toString('base64')],
+      ['sha256-hex', 'sha256_hex', (key) => `sha256=${hmacOf(key, raw).toString('hex')}`],
+      ['sha256-base64', 'sha256_base64', (key) => `sha256=${hmacOf(key, raw).toString('base64')}`],
+    ];
+
+    it('should name exactly these forms', () => {
+      expect([...SIGNATURE_FORMS]).toEqual(FORMS.map(([, form]) => form));
+    });
+
+    describe.each(FORMS)('%s', (format, form, reference) => {
+      it(`should be produced by signTripleSeatWebhook as an independent HMAC computes it`, () => {
+        expect(signTripleSeatWebhook(BODY, KEY, format, NOW)).toBe(reference(KEY));
+      });
+
+      it(`should be accepted as ${form}`, () => {
+        expect(verify(BODY, reference(KEY))).toMatchObject({ ok: true, form, keyIndex: 0 });
+      });
+
+      it('should be rejected when made with another key', () => {
+        expect(verify(BODY, reference('another-key'))).toEqual({
+          ok: false,
+          reason: 'SIGNATURE_MISMATCH',
+        });
+      });
+
+      it('should be rejected over a body with one byte changed', () => {
+        const tampered = Buffer.from(BODY);
+        tampered[5] ^= 0x01;
+        expect(verify(tampered, reference(KEY))).toEqual({
+          ok: false,
+          reason: 'SIGNATURE_MISMATCH',
+        });
+      });
+
+      it('should be accepted with the previous key during a rotation, and say which key matched', () => {
+        const keys = ['new-key', KEY];
+        expect(verifyTripleSeatSignature(BODY, reference(KEY), keys, NOW, TOLERANCE)).toMatchObject(
+          { ok: true, form, keyIndex: 1 },
+        );
+        expect(
+          verifyTripleSeatSignature(BODY, reference('new-key'), keys, NOW, TOLERANCE),
+        ).toMatchObject({ ok: true, form, keyIndex: 0 });
+        expect(
+          verifyTripleSeatSignature(BODY, reference('third-key'), keys, NOW, TOLERANCE),
+        ).toEqual({ ok: false, reason: 'SIGNATURE_MISMATCH' });
+      });
+    });
+
+    it('should apply the replay window to t_v1 only (the other forms carry no time)', () => {
+      const later = NOW + 10 * TOLERANCE;
+      expect(verify(BODY, signTripleSeatPayloadBase64(BODY, KEY), later)).toMatchObject({
+        ok: true,
+        form: 'base64',
+      });
+      expect(verify(BODY, signTripleSeatPayload(BODY, KEY, NOW), later)).toMatchObject({
+        ok: false,
+        reason: 'STALE_TIMESTAMP',
+      });
+    });
+
+    it('should accept the sha256= prefix in any case, and base64 without padding or url-safe', () => {
+      const digest = hmacOf(KEY, raw);
+      const unpadded = digest.toString('base64').replace(/=+$/, '');
+      const urlSafe = digest.toString('base64url');
+      expect(verify(BODY, `SHA256=${digest.toString('hex')}`)).toMatchObject({
+        ok: true,
+        form: 'sha256_hex',
+      });
+      expect(verify(BODY, unpadded)).toMatchObject({ ok: true, form: 'base64' });
+      expect(verify(BODY, urlSafe)).toMatchObject({ ok: true, form: 'base64' });
+    });
+
+    it('should refuse a second spelling of a base64 digest (non-zero padding bits)', () => {
+      const b64 = hmacOf(KEY, raw).toString('base64'); // 43 characters and '='
+      const last = b64[42];
+      const alphabet = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/';
+      // The last character holds 4 bits of the digest and 2 padding bits that must be zero.
+      const sibling = alphabet[alphabet.indexOf(last) ^ 0x01];
+      expect(verify(BODY, `${b64.slice(0, 42)}${sibling}=`)).toEqual({
+        ok: false,
+        reason: 'MALFORMED_SIGNATURE',
+      });
+    });
+
+    it('should refuse a base64 or hex digest of the wrong length', () => {
+      const digest = hmacOf(KEY, raw);
+      for (const header of [
+        digest.subarray(0, 20).toString('base64'),
+        `${digest.toString('base64')}AAAA`,
+        `sha256=${digest.subarray(0, 31).toString('base64')}`,
+      ]) {
+        expect({ header, result: verify(BODY, header) }).toEqual({
+          header,
+          result: { ok: false, reason: 'MALFORMED_SIGNATURE' },
+        });
+      }
     });
   });
 });

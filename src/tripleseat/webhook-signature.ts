@@ -1,27 +1,59 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 
 /**
- * TripleSeat webhook signatures: `X-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256>` over the
- * exact bytes `"<t>.<raw body>"`, or (older senders) a bare hex HMAC-SHA256 of the raw body.
+ * TripleSeat webhook signatures (`X-Signature`). TripleSeat documents only "SHA256-HMAC of the
+ * payload computed with the webhook endpoint's signing key"; what exactly is signed and how it is
+ * encoded is not public (api-facts §1.7). So every plausible form is accepted, each over the exact
+ * raw bytes and compared in constant time (SPEC §3):
  *
- * TripleSeat's public docs only say "SHA256-HMAC of the payload computed with the endpoint's
- * signing key"; the `t=…,v1=…` form is what the previous connector expected, so both are accepted.
- * A bare signature carries no timestamp, so it cannot be bounded by the replay window: a captured
- * bare delivery stays valid forever. Callers dedupe deliveries for that reason.
+ * | form            | header                          | signed bytes          |
+ * | --------------- | ------------------------------- | --------------------- |
+ * | `t_v1`          | `t=<unix>,v1=<hex>[,v1=<hex>…]` | `"<t>." + raw body`   |
+ * | `hex`           | `<hex>`                         | raw body              |
+ * | `base64`        | `<base64>`                      | raw body              |
+ * | `sha256_hex`    | `sha256=<hex>`                  | raw body              |
+ * | `sha256_base64` | `sha256=<base64>`               | raw body              |
+ *
+ * Only `t_v1` carries a timestamp, so only it is bounded by the replay window; a captured delivery
+ * in any other form stays valid forever, which is why deliveries are deduplicated by body hash.
+ * The form that matched is reported so that the first real delivery tells operators the format.
  */
 
-export type SignatureFormat = 'v1' | 'bare';
+/** Stable names of the accepted forms: log fields and the `form` metric label. */
+export const SIGNATURE_FORMS = ['t_v1', 'hex', 'base64', 'sha256_hex', 'sha256_base64'] as const;
+export type SignatureForm = (typeof SIGNATURE_FORMS)[number];
+
+/** How a test or the sandbox asks for a header (`v1` = `t_v1`, `bare` = `hex`). */
+export type SignatureFormat = 'v1' | 'bare' | 'base64' | 'sha256-hex' | 'sha256-base64';
 
 export type SignatureFailure =
   'MISSING_SIGNATURE' | 'MALFORMED_SIGNATURE' | 'STALE_TIMESTAMP' | 'SIGNATURE_MISMATCH';
 
-export type SignatureVerification =
-  | { ok: true; format: SignatureFormat; timestamp?: number }
-  | { ok: false; reason: SignatureFailure };
+/** Which of the configured keys produced the matching HMAC: 0 is the current key. */
+interface Matched {
+  form: SignatureForm;
+  keyIndex: number;
+  timestamp?: number;
+}
 
-const SHA256_HEX = /^[0-9a-f]{64}$/i;
+export type SignatureVerification =
+  | ({ ok: true } & Matched)
+  /**
+   * An authentic `t_v1` delivery (its HMAC matches) whose `t` lies outside the window: a replay,
+   * or TripleSeat re-sending the same bytes late. The caller decides (a recorded delivery is a
+   * duplicate, anything else is refused).
+   */
+  | ({ ok: false; reason: 'STALE_TIMESTAMP' } & Matched & { timestamp: number })
+  | { ok: false; reason: Exclude<SignatureFailure, 'STALE_TIMESTAMP'> };
+
+const HEX_DIGEST = /^[0-9a-f]{64}$/i;
 const HEX_ONLY = /^[0-9a-f]+$/i;
+/** 32 bytes in base64: 43 characters and one `=` of padding (or none); url-safe alphabet too. */
+const BASE64_DIGEST = /^[A-Za-z0-9+/_-]{43}=?$/;
+const SHA256_PREFIX = /^sha256=/i;
 const TIMESTAMP = /^\d{1,12}$/;
+const SCHEME = /^[a-z][a-z0-9_]*$/i;
+const DIGEST_BYTES = 32;
 
 function hmac(key: string, ...parts: Buffer[]): Buffer {
   if (key.length === 0) throw new Error('webhook signing key is empty');
@@ -34,12 +66,17 @@ function toBuffer(raw: Buffer | string): Buffer {
   return typeof raw === 'string' ? Buffer.from(raw, 'utf8') : raw;
 }
 
-/** Hex HMAC of the raw body alone: the form older senders put in the header. */
+/** Hex HMAC-SHA256 of the raw body alone (the `hex` form). */
 export function signTripleSeatPayloadBare(rawBody: Buffer | string, key: string): string {
   return hmac(key, toBuffer(rawBody)).toString('hex');
 }
 
-/** The `X-Signature` header value TripleSeat would send for this body at this time. */
+/** Base64 HMAC-SHA256 of the raw body alone (the `base64` form). */
+export function signTripleSeatPayloadBase64(rawBody: Buffer | string, key: string): string {
+  return hmac(key, toBuffer(rawBody)).toString('base64');
+}
+
+/** `t=<t>,v1=<hex HMAC of "<t>.<body>">` (the `t_v1` form). */
 export function signTripleSeatPayload(
   rawBody: Buffer | string,
   key: string,
@@ -50,22 +87,60 @@ export function signTripleSeatPayload(
   return `t=${t},v1=${digest.toString('hex')}`;
 }
 
-/** Length is checked first because timingSafeEqual throws on unequal lengths. */
-function sameDigest(expected: Buffer, candidateHex: string): boolean {
-  const candidate = Buffer.from(candidateHex, 'hex');
-  return candidate.length === expected.length && timingSafeEqual(candidate, expected);
+/** The `X-Signature` value of one body in the asked format; `t` only matters for `v1`. */
+export function signTripleSeatWebhook(
+  rawBody: Buffer | string,
+  key: string,
+  format: SignatureFormat,
+  timestampSeconds: number,
+): string {
+  switch (format) {
+    case 'v1':
+      return signTripleSeatPayload(rawBody, key, timestampSeconds);
+    case 'bare':
+      return signTripleSeatPayloadBare(rawBody, key);
+    case 'base64':
+      return signTripleSeatPayloadBase64(rawBody, key);
+    case 'sha256-hex':
+      return `sha256=${signTripleSeatPayloadBare(rawBody, key)}`;
+    case 'sha256-base64':
+      return `sha256=${signTripleSeatPayloadBase64(rawBody, key)}`;
+  }
 }
 
-const SCHEME = /^[a-z][a-z0-9_]*$/i;
+/** Decodes a 32-byte digest written in canonical base64 (standard or url-safe alphabet). */
+function decodeBase64Digest(text: string): Buffer | undefined {
+  if (!BASE64_DIGEST.test(text)) return undefined;
+  const standard = text.replace(/-/g, '+').replace(/_/g, '/');
+  const bytes = Buffer.from(standard, 'base64');
+  if (bytes.length !== DIGEST_BYTES) return undefined;
+  // Non-zero padding bits would give a second spelling of the same digest: only one is accepted.
+  if (bytes.toString('base64').replace(/=+$/, '') !== standard.replace(/=+$/, '')) {
+    return undefined;
+  }
+  return bytes;
+}
+
+/** A candidate digest read from a bare (or `sha256=`-prefixed) header. */
+function parseBareDigest(
+  value: string,
+): { digest: Buffer; encoding: 'hex' | 'base64' } | 'malformed' | undefined {
+  // Hex first: 64 hex characters are never a 32-byte base64 digest (that is 43–44 characters).
+  if (HEX_DIGEST.test(value)) return { digest: Buffer.from(value, 'hex'), encoding: 'hex' };
+  const base64 = decodeBase64Digest(value);
+  if (base64) return { digest: base64, encoding: 'base64' };
+  // Only hex digits but not 64 of them: a truncated or padded hex signature, not another form.
+  return HEX_ONLY.test(value) ? 'malformed' : undefined;
+}
 
 interface ParsedV1Header {
   t: string;
-  signatures: string[];
+  signatures: Buffer[];
 }
 
 function parseV1Header(header: string): ParsedV1Header | undefined {
   let t: string | undefined;
-  const signatures: string[] = [];
+  const signatures: Buffer[] = [];
   for (const part of header.split(',')) {
     const eq = part.indexOf('=');
     if (eq <= 0) return undefined;
@@ -78,51 +153,77 @@ function parseV1Header(header: string): ParsedV1Header | undefined {
       if (t !== undefined || !TIMESTAMP.test(value)) return undefined;
       t = value;
     } else if (name === 'v1') {
-      if (!SHA256_HEX.test(value)) return undefined;
-      signatures.push(value);
+      if (!HEX_DIGEST.test(value)) return undefined;
+      signatures.push(Buffer.from(value, 'hex'));
     }
     // Other schemes (v0, future versions) are ignored so a sender can add them without breaking us.
   }
   return t !== undefined && signatures.length > 0 ? { t, signatures } : undefined;
 }
 
+/** Constant time for equal lengths; candidates were length-checked by the parsers. */
+function same(expected: Buffer, candidate: Buffer): boolean {
+  return candidate.length === expected.length && timingSafeEqual(candidate, expected);
+}
+
 /**
- * Checks a delivery's `X-Signature` against the exact raw request bytes. Several `v1` entries are
- * accepted (one per signing key during a key rotation); any one matching is enough.
+ * The index of the first key (in `keys` order) whose HMAC equals one of the candidates, or -1.
+ * Every key is tried against every candidate, without an early exit, so the time taken does not
+ * tell which key or which entry matched.
+ */
+function matchingKey(keys: readonly string[], signed: Buffer[], candidates: Buffer[]): number {
+  let found = -1;
+  keys.forEach((key, index) => {
+    const expected = hmac(key, ...signed);
+    const hit = candidates.map((c) => same(expected, c)).reduce((any, ok) => any || ok, false);
+    if (hit && found < 0) found = index;
+  });
+  return found;
+}
+
+/**
+ * Checks a delivery's `X-Signature` against the exact raw request bytes, in every accepted form
+ * (see the table above), with each of `keys` (the current signing key first, then the previous one
+ * during a rotation). A `t_v1` header may carry several `v1` entries; any one matching is enough.
  */
 export function verifyTripleSeatSignature(
   rawBody: Buffer,
   header: string | undefined,
-  key: string,
+  keys: string | readonly string[],
   nowSeconds: number,
   toleranceSeconds: number,
 ): SignatureVerification {
+  const keyList = (typeof keys === 'string' ? [keys] : keys).filter((k) => k !== '');
+  if (keyList.length === 0) throw new Error('webhook signing key is empty');
   const value = header?.trim();
   if (!value) return { ok: false, reason: 'MISSING_SIGNATURE' };
 
-  if (HEX_ONLY.test(value)) {
-    if (!SHA256_HEX.test(value)) return { ok: false, reason: 'MALFORMED_SIGNATURE' };
-    return sameDigest(hmac(key, rawBody), value)
-      ? { ok: true, format: 'bare' }
-      : { ok: false, reason: 'SIGNATURE_MISMATCH' };
+  const prefixed = SHA256_PREFIX.test(value);
+  const bare = parseBareDigest(prefixed ? value.slice('sha256='.length) : value);
+  if (bare === 'malformed') return { ok: false, reason: 'MALFORMED_SIGNATURE' };
+  if (bare) {
+    const keyIndex = matchingKey(keyList, [rawBody], [bare.digest]);
+    if (keyIndex < 0) return { ok: false, reason: 'SIGNATURE_MISMATCH' };
+    const form: SignatureForm = prefixed ? `sha256_${bare.encoding}` : bare.encoding;
+    return { ok: true, form, keyIndex };
   }
+  if (prefixed) return { ok: false, reason: 'MALFORMED_SIGNATURE' };
 
   const parsed = parseV1Header(value);
   if (!parsed) return { ok: false, reason: 'MALFORMED_SIGNATURE' };
-
   // Signed over the timestamp text exactly as sent, so `t=0017…` cannot be re-serialised into a
   // different string than the one the sender hashed.
-  const expected = hmac(key, Buffer.from(`${parsed.t}.`, 'utf8'), rawBody);
-  // Every entry is compared (no early exit) so timing does not reveal which one matched.
-  const matched = parsed.signatures
-    .map((candidate) => sameDigest(expected, candidate))
-    .reduce((any, ok) => any || ok, false);
-  if (!matched) return { ok: false, reason: 'SIGNATURE_MISMATCH' };
+  const keyIndex = matchingKey(
+    keyList,
+    [Buffer.from(`${parsed.t}.`, 'utf8'), rawBody],
+    parsed.signatures,
+  );
+  if (keyIndex < 0) return { ok: false, reason: 'SIGNATURE_MISMATCH' };
 
-  // Checked after the HMAC so that an authentic but replayed delivery is reported as such.
+  // Checked after the HMAC, so that only an authentic delivery can be reported as aged.
   const timestamp = Number(parsed.t);
   if (Math.abs(nowSeconds - timestamp) > toleranceSeconds) {
-    return { ok: false, reason: 'STALE_TIMESTAMP' };
+    return { ok: false, reason: 'STALE_TIMESTAMP', form: 't_v1', keyIndex, timestamp };
   }
-  return { ok: true, format: 'v1', timestamp };
+  return { ok: true, form: 't_v1', keyIndex, timestamp };
 }

@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import {
   BadRequestException,
   Controller,
@@ -32,7 +31,7 @@ import { MetricsService, type WebhookOutcome } from '../metrics/metrics.service'
 import { WEBHOOK_SIGNATURE_SECURITY } from '../openapi.constants';
 import { SyncWorker } from '../sync/sync.worker';
 import { ACTIONABLE_TRIGGERS, parseDelivery } from './webhook-payload';
-import { WebhookSignatureGuard } from './webhook-signature.guard';
+import { deliveryKeyOf, verifiedWebhook, WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookAnswerResponse, WebhookDeliveryBody } from './webhook.dto';
 
 export interface WebhookAnswer {
@@ -69,7 +68,9 @@ export class WebhookController {
       'Verifies `X-Signature` over the raw body, records the delivery and its events durably and ' +
       'answers at once; a worker fetches each event from TripleSeat and writes its Revel order. ' +
       'The payload is only a hint: nothing in it is trusted. A re-sent delivery (same bytes) is ' +
-      'answered DUPLICATE_DELIVERY.',
+      'answered DUPLICATE_DELIVERY, also when its `t` has aged past the window. X-Signature ' +
+      'forms: `t=<unix>,v1=<hex>` over "<t>.<raw body>", or a hex or base64 HMAC-SHA256 of the ' +
+      'raw body, bare or prefixed `sha256=`.',
   })
   @ApiSecurity(WEBHOOK_SIGNATURE_SECURITY)
   @ApiBody({ type: WebhookDeliveryBody })
@@ -82,7 +83,9 @@ export class WebhookController {
     type: ErrorResponse,
   })
   @ApiUnauthorizedResponse({
-    description: 'X-Signature missing, malformed, wrong, or outside the replay window.',
+    description:
+      'X-Signature missing, malformed, wrong, or outside the replay window (unless the same ' +
+      'bytes were recorded before: then DUPLICATE_DELIVERY).',
     type: ErrorResponse,
   })
   @ApiPayloadTooLargeResponse({ description: 'Body larger than 1 MB.', type: ErrorResponse })
@@ -96,6 +99,11 @@ export class WebhookController {
   })
   async receive(@Req() req: Request): Promise<WebhookAnswer> {
     const raw: Buffer = Buffer.isBuffer(req.body) ? req.body : Buffer.alloc(0);
+    const verified = verifiedWebhook(req);
+    // Which X-Signature form matched, on every line: the first real delivery tells the format.
+    const signature = verified
+      ? { signatureForm: verified.form, signingKey: verified.key }
+      : { signatureForm: undefined };
     let body: unknown;
     try {
       body = JSON.parse(raw.toString('utf8'));
@@ -117,8 +125,23 @@ export class WebhookController {
       });
     }
     const { trigger, eventIds } = parsed;
+    if (verified?.agedDuplicate) {
+      // Its bytes were recorded before (the guard checked): nothing to record or queue again.
+      this.logger.log(
+        { trigger, eventIds, ...signature, signedAt: verified.timestamp },
+        'webhook duplicate delivery (re-sent after the signature window)',
+      );
+      this.count(trigger, 'DUPLICATE_DELIVERY');
+      return {
+        ok: true,
+        processed: false,
+        reason: 'DUPLICATE_DELIVERY',
+        trigger,
+        ...ids(eventIds),
+      };
+    }
     if (!ACTIONABLE_TRIGGERS.has(trigger)) {
-      this.logger.log({ trigger }, 'webhook ignored: trigger not actionable');
+      this.logger.log({ trigger, ...signature }, 'webhook ignored: trigger not actionable');
       this.count(trigger, 'TRIGGER_NOT_ACTIONABLE');
       return {
         ok: true,
@@ -136,7 +159,7 @@ export class WebhookController {
         message: 'event.id (or booking.event_id / booking.event_ids) is required',
       });
     }
-    const deliveryKey = createHash('sha256').update(raw).digest('hex');
+    const deliveryKey = deliveryKeyOf(raw);
     let fresh: boolean;
     try {
       fresh = await this.ledger.recordDelivery(
@@ -157,7 +180,7 @@ export class WebhookController {
       });
     }
     if (!fresh) {
-      this.logger.log({ trigger, eventIds }, 'webhook duplicate delivery');
+      this.logger.log({ trigger, eventIds, ...signature }, 'webhook duplicate delivery');
       this.count(trigger, 'DUPLICATE_DELIVERY');
       return {
         ok: true,
@@ -167,7 +190,7 @@ export class WebhookController {
         ...ids(eventIds),
       };
     }
-    this.logger.log({ trigger, eventIds }, 'webhook queued');
+    this.logger.log({ trigger, eventIds, ...signature }, 'webhook queued');
     this.worker.wake();
     this.count(trigger, 'QUEUED');
     return { ok: true, processed: false, reason: 'QUEUED', trigger, ...ids(eventIds) };

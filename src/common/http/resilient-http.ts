@@ -50,6 +50,88 @@ export function parseRetryAfter(value: unknown, nowMs = Date.now()): number | un
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
 
+/** First characters of a body worth looking at; bodies are never copied whole into messages. */
+const SNIFF_LENGTH = 2000;
+/** A 401 body that says the token is fine but belongs to no linked account (api-facts §1.2). */
+const RESOURCE_OWNER = /resource[\s_-]*owner/i;
+
+function headerValue(headers: unknown, name: string): string | undefined {
+  if (!headers || typeof headers !== 'object') return undefined;
+  const bag = headers as Record<string, unknown> & { get?: (n: string) => unknown };
+  const value = typeof bag.get === 'function' ? bag.get(name) : bag[name];
+  if (Array.isArray(value)) return value.map(String).join(', ');
+  return typeof value === 'string' ? value : undefined;
+}
+
+/** The start of a body as text: strings and buffers as they are, JSON re-serialised. */
+function bodyText(data: unknown): string {
+  if (typeof data === 'string') return data.slice(0, SNIFF_LENGTH);
+  if (Buffer.isBuffer(data)) return data.subarray(0, SNIFF_LENGTH).toString('utf8');
+  if (data === undefined || data === null) return '';
+  try {
+    return (JSON.stringify(data) ?? '').slice(0, SNIFF_LENGTH);
+  } catch {
+    return '';
+  }
+}
+
+/**
+ * Whether an answer is an HTML page (in practice a login page) instead of the JSON both APIs
+ * send: a `text/html` (or XHTML) content type, or a body that starts with `<` (api-facts §1.2,
+ * §1.6, §2.6).
+ */
+export function isHtmlAnswer(headers: unknown, data: unknown): boolean {
+  const type = headerValue(headers, 'content-type')?.toLowerCase() ?? '';
+  if (type.includes('text/html') || type.includes('application/xhtml')) return true;
+  const text = typeof data === 'string' || Buffer.isBuffer(data) ? bodyText(data) : '';
+  return text.trimStart().startsWith('<');
+}
+
+/** `GET /v1/events/1.json`: method and path only; origin and query string are dropped. */
+export function describeRequest(method: string | undefined, url: string | undefined): string {
+  let path = url ?? '';
+  if (/^[a-z][a-z0-9+.-]*:\/\//i.test(path)) {
+    try {
+      path = new URL(path).pathname;
+    } catch {
+      path = '/';
+    }
+  }
+  return `${(method ?? 'GET').toUpperCase()} ${path.split(/[?#]/, 1)[0] || '/'}`;
+}
+
+/**
+ * An HTML page where JSON was expected: an authentication failure, whatever status carried it
+ * (a login page answered 200 or 404 is neither data nor "not found"). Reported as status 401 so
+ * that no caller reading `status === 404` mistakes it for a missing record; never retried.
+ */
+export function htmlAnswerError(
+  upstream: UpstreamName,
+  method: string | undefined,
+  url: string | undefined,
+  answeredStatus: number | undefined,
+  hint = 'the credentials or the account link are wrong',
+): UpstreamError {
+  const status = answeredStatus === undefined ? '' : ` (status ${answeredStatus})`;
+  return new UpstreamError(
+    upstream,
+    `${upstream} ${describeRequest(method, url)} answered an HTML page (a login page?) instead of JSON${status}: ${hint}`,
+    401,
+    false,
+    undefined,
+    'AUTH_HTML',
+    answeredStatus,
+  );
+}
+
+/**
+ * Whether an HTML error answer is a login page rather than a gateway's error page: a 5xx, 408 or
+ * 429 in HTML is a proxy or load balancer speaking (an outage), and stays retryable.
+ */
+function htmlMeansAuth(status: number): boolean {
+  return status < 500 && status !== 408 && status !== 429;
+}
+
 /** The single place where an HTTP failure is judged retryable or permanent. */
 export function classifyHttpFailure(upstream: UpstreamName, error: unknown): UpstreamError {
   if (error instanceof UpstreamError) return error;
@@ -58,6 +140,22 @@ export function classifyHttpFailure(upstream: UpstreamName, error: unknown): Ups
     const where = `${method} ${error.config?.url ?? ''}`;
     if (error.response) {
       const status = error.response.status;
+      const data: unknown = error.response.data;
+      if (htmlMeansAuth(status) && isHtmlAnswer(error.response.headers, data)) {
+        return htmlAnswerError(upstream, method, error.config?.url, status);
+      }
+      if (status === 401 && RESOURCE_OWNER.test(bodyText(data))) {
+        return new UpstreamError(
+          upstream,
+          `${upstream} ${describeRequest(method, error.config?.url)} answered 401 "Token resource owner not found": ` +
+            'the token was issued but the account is not linked to this API application ' +
+            '(a customer admin must authorize or link the application in the account)',
+          401,
+          false,
+          undefined,
+          'AUTH_ACCOUNT_NOT_LINKED',
+        );
+      }
       const retryAfterMs =
         status === 429 || status === 503
           ? parseRetryAfter(error.response.headers['retry-after'])
@@ -155,23 +253,25 @@ export class ResilientHttp {
     if (wait > 0) await sleep(wait);
     this.requestCount += 1;
     const started = performance.now();
+    let response: AxiosResponse<T>;
     try {
-      const response = await this.axios.request<T>({ timeout: this.options.timeoutMs, ...config });
-      this.observe(config, String(response.status), started);
-      return response;
+      response = await this.axios.request<T>({ timeout: this.options.timeoutMs, ...config });
     } catch (error) {
       const failure = classifyHttpFailure(this.options.upstream, error);
-      this.observe(
-        config,
-        failure.status !== undefined ? String(failure.status) : failure.code,
-        started,
-      );
+      const answered = failure.answeredStatus;
+      this.observe(config, answered !== undefined ? String(answered) : failure.code, started);
       if (failure.status === 429) {
         const pause = failure.retryAfterMs ?? this.options.baseDelayMs;
         this.pausedUntil = Math.max(this.pausedUntil, Date.now() + pause);
       }
       throw failure;
     }
+    this.observe(config, String(response.status), started);
+    // A login page answered 200 is the most misleading answer of all: never let it pass as data.
+    if (isHtmlAnswer(response.headers, response.data)) {
+      throw htmlAnswerError(this.options.upstream, config.method, config.url, response.status);
+    }
+    return response;
   }
 
   private backoffDelay(context: IRetryBackoffContext<unknown>): number {
