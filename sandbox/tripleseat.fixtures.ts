@@ -116,7 +116,10 @@ export function invoiceDocument(options: InvoiceDocumentOptions): SandboxDocumen
     value: b.value,
     total_price: money(b.amount),
   }));
-  const computed = [...lines.map((l) => String(l.total_price)), ...billing.map((b) => b.total_price)]
+  const computed = [
+    ...lines.map((l) => String(l.total_price)),
+    ...billing.map((b) => b.total_price),
+  ]
     .reduce((sum, amount) => sum.plus(amount), new Big(0))
     .toFixed(2);
   const grand = options.grandTotal === undefined ? computed : options.grandTotal;
@@ -168,7 +171,7 @@ export function withoutFinancials(event: SandboxEvent): SandboxEvent {
     copy.documents = copy.documents.map((doc) => {
       const slim: Record<string, unknown> = { ...doc };
       for (const key of FINANCIAL_DOCUMENT_KEYS) delete slim[key];
-      return slim as SandboxDocument;
+      return slim;
     });
   }
   return copy;

@@ -10,6 +10,7 @@ import { throttlerModule } from './common/throttling';
 import { allConfigNamespaces, validateConfiguration } from './config/configuration';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
+import { DoctorModule } from './doctor/doctor.module';
 import { HealthModule } from './health/health.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
@@ -59,6 +60,7 @@ export class AppModule {
         SyncModule,
         WebhookModule,
         HealthModule,
+        DoctorModule,
       ],
     };
   }

@@ -37,6 +37,11 @@ interface SyncReport {
   events: { eventId: string; status: string; reason: string | null; revelOrderId: string | null }[];
 }
 
+interface DoctorReport {
+  ok: boolean;
+  checks: { check: string; ok: boolean; detail: string; fix: string }[];
+}
+
 interface RunRow {
   id: number;
   kind: string;
@@ -250,6 +255,24 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
     .command('retry <eventId>')
     .description('re-queue a FAILED (or skipped) event and process it now')
     .action(syncEvent);
+
+  program
+    .command('doctor')
+    .description('run the go-live checks (read-only calls with the configured credentials)')
+    .action(async () => {
+      const { url, token } = conn();
+      const { data } = await client(url, token).get<DoctorReport>('/api/doctor');
+      const rows = [['check', 'ok', 'detail', 'fix']];
+      for (const c of data.checks) rows.push([c.check, c.ok ? 'ok' : 'FAIL', c.detail, c.fix]);
+      table(rows).forEach((l) => io.out(l));
+      const failed = data.checks.filter((c) => !c.ok).length;
+      io.out(
+        failed === 0
+          ? `all ${data.checks.length} checks passed`
+          : `${failed} of ${data.checks.length} checks failed`,
+      );
+      if (!data.ok) code = 1;
+    });
 
   try {
     await program.parseAsync(argv, { from: 'user' });

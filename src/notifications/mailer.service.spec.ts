@@ -155,7 +155,7 @@ describe(MailerService.name, () => {
     expect(mail.text).toContain('Surcharge:   0.00');
     expect(mail.text).toContain('Final total: 108.80');
     expect(mail.text).toMatch(
-      /made of:\n\s+15\.00  Mystery Cake \(no Revel product\)\n\s+-35\.00  Invoice discounts/,
+      /made of:\n\s+15\.00 {2}Mystery Cake \(no Revel product\)\n\s+-35\.00 {2}Invoice discounts/,
     );
     expect(mail.text).toContain('Revel order id:   98765');
     expect(mail.text).toContain('worker-abc123');

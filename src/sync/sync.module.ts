@@ -24,6 +24,6 @@ import { SyncWorker } from './sync.worker';
     PreviewService,
     ResyncService,
   ],
-  exports: [SyncWorker, SyncService, ReconciliationScheduler],
+  exports: [SyncWorker, SyncService, ReconciliationScheduler, EventPipelineService],
 })
 export class SyncModule {}
