@@ -259,7 +259,7 @@ function buildScenarios(locations: LocationMap): Scenario[] {
       expect: { state: 'INJECTED', reason: ReasonCode.INJECTED, finalTotal: '50.00', items: 2 },
     },
     {
-      scenario: 'today, surcharge',
+      scenario: 'today, service charge, tax and room fee',
       site: denver.name,
       webhook: true,
       event: event({

@@ -33,7 +33,7 @@ describe('npm run demo (e2e)', () => {
       Object.fromEntries(result.outcomes.map((o) => [o.scenario, `${o.state}/${o.reason}`])),
     ).toEqual({
       'today, discount': 'INJECTED/INJECTED',
-      'today, surcharge': 'INJECTED/INJECTED',
+      'today, service charge, tax and room fee': 'INJECTED/INJECTED',
       tomorrow: 'HELD/TOO_EARLY',
       yesterday: 'SKIPPED/EVENT_DAY_PASSED',
       'today, tentative': 'SKIPPED/STATUS_NOT_ELIGIBLE',
@@ -64,10 +64,11 @@ describe('npm run demo (e2e)', () => {
       discount: '4.40',
       finalTotal: '50.00',
     });
-    expect(byScenario('today, surcharge')).toMatchObject({
+    // Food 60.00; a room fee (not food, not ordered), a service charge and a tax on the invoice.
+    expect(byScenario('today, service charge, tax and room fee')).toMatchObject({
       subtotal: '60.00',
-      surcharge: '4.80',
-      finalTotal: '64.80',
+      surcharge: '83.46',
+      finalTotal: '143.46',
     });
     expect(result.emails).toBeGreaterThanOrEqual(injected.length);
 
