@@ -1,5 +1,5 @@
 /**
- * `npm run bench`: every benchmark in turn (intake, bulk reconciliation with its no-op rerun,
+ * `npm run bench`: every benchmark in turn (intake, intake with the worker on, bulk reconciliation with its no-op rerun,
  * footprint), one table each, then the machine and a summary with the targets of issue 5.
  *
  *   npm run bench              full sizes (the 1,000-event reconciliation takes ~10 minutes)
@@ -22,6 +22,7 @@ import {
   summaryTable,
 } from './lib';
 import { benchReconcile } from './reconcile';
+import { benchWorkerOn } from './worker-on';
 
 async function main(): Promise<void> {
   const flags = parseFlags();
@@ -30,6 +31,7 @@ async function main(): Promise<void> {
   const results: BenchResult[] = [];
   const benches: [string, typeof benchIntake][] = [
     ['intake', benchIntake],
+    ['worker-on', benchWorkerOn],
     ['reconcile', benchReconcile],
     ['footprint', benchFootprint],
   ];

@@ -46,6 +46,8 @@ export interface BenchFlags {
   rate: number;
   /** Footprint: ledger rows inserted before the second start. */
   rows: number;
+  /** Worker-on intake: deliveries per second while the worker writes orders. */
+  workerRate: number;
 }
 
 export function parseFlags(argv: readonly string[] = process.argv.slice(2)): BenchFlags {
@@ -65,7 +67,7 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Ben
   if (has('help') || has('h')) {
     console.log(
       [
-        'usage: npm run bench[:intake|:reconcile|:noop|:footprint] -- [flags]',
+        'usage: npm run bench[:intake|:worker-on|:reconcile|:noop|:footprint] -- [flags]',
         '  --smoke            tiny sizes, seconds (what CI runs)',
         '  --large            10,000 events in the reconciliation instead of 1,000',
         '  --events N         events in the reconciliation',
@@ -76,6 +78,7 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Ben
         '  --duration N       intake: seconds per phase (20)',
         '  --rate N           intake: fixed rate in deliveries/s (500)',
         '  --rows N           footprint: ledger rows (100,000)',
+        '  --worker-rate N    worker-on intake: deliveries/s while orders are written (100)',
       ].join('\n'),
     );
     process.exit(0);
@@ -93,6 +96,7 @@ export function parseFlags(argv: readonly string[] = process.argv.slice(2)): Ben
     duration: num('duration') ?? (smoke ? 3 : 20),
     rate: num('rate') ?? (smoke ? 200 : 500),
     rows: num('rows') ?? (smoke ? 5_000 : 100_000),
+    workerRate: num('worker-rate') ?? (smoke ? 20 : 100),
   };
 }
 

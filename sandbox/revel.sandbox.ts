@@ -155,8 +155,24 @@ function fieldMatches(actual: unknown, wanted: string): boolean {
   return actual === null && wanted === 'null';
 }
 
+/**
+ * Tastypie lookups as Revel documents them (api-facts §2.3, RV-FAQ): `field=value` is equality and
+ * `field__in=a,b,c` matches any of the comma-separated values. Other `__<op>` lookups are not
+ * used by the service; the sandbox refuses them (see `unsupportedLookup`) rather than match nothing.
+ */
 function matchesAll(row: Row, filter: Query): boolean {
-  return Object.entries(filter).every(([key, wanted]) => fieldMatches(row[key], wanted));
+  return Object.entries(filter).every(([key, wanted]) => {
+    if (key.endsWith('__in')) {
+      const actual = row[key.slice(0, -'__in'.length)];
+      return wanted.split(',').some((one) => fieldMatches(actual, one));
+    }
+    return fieldMatches(row[key], wanted);
+  });
+}
+
+/** A `__<op>` lookup the sandbox does not implement, so a test fails loudly instead of silently. */
+export function unsupportedLookup(filter: Query): string | undefined {
+  return Object.keys(filter).find((key) => key.includes('__') && !key.endsWith('__in'));
 }
 
 function flatQuery(query: unknown): Query {
@@ -769,6 +785,13 @@ export class RevelSandbox {
 
   private list(req: Request, res: Response, rows: Map<number, Row>): void {
     const filter = this.filterOf(req);
+    const unsupported = unsupportedLookup(filter);
+    if (unsupported !== undefined) {
+      res
+        .status(400)
+        .json({ error: `The '${unsupported}' lookup is not supported by this sandbox` });
+      return;
+    }
     const selected = [...rows.values()].filter((row) => matchesAll(row, filter));
     this.page(req, res, selected);
   }

@@ -93,6 +93,7 @@ export interface OrderWriteProgress {
   orderId?: number;
   /** Line indexes whose OrderItem exists. */
   itemsDone?: number[];
+  /** Set by versions that PATCHed the discount on its own; the finalize PATCH carries it now. */
   discountDone?: boolean;
   paymentDone?: boolean;
   finalized?: boolean;

@@ -218,11 +218,26 @@ describe(RevelOrderWriter.name, () => {
     expect(book.last()).toEqual({
       orderId,
       itemsDone: [0, 1, 2, 3, 4, 5],
-      discountDone: true,
       paymentDone: true,
       finalized: true,
       historyDone: true,
     });
+  });
+
+  it('should write a new order in 6 + items calls: one lookup for every local_id form, the discount in the finalize PATCH', async () => {
+    const d = draft();
+
+    await writer.write(d, {}, ledger().save);
+
+    expectOneCompleteOrder(d);
+    expect(sandbox.requestCount('GET /resources/Order/')).toBe(1);
+    expect(sandbox.requestCount('PATCH /resources/Order/:id/')).toBe(1);
+    const lookup = sandbox.requests().find((r) => r.route === 'GET /resources/Order/');
+    expect(lookup?.query.local_id__in).toBe(
+      'Triple Seat_55521609,Triple Seat 55521609,tripleseat_event_55521609',
+    );
+    // lookup, order, one POST per item, payment, finalize, history.
+    expect(sandbox.requests()).toHaveLength(5 + d.lines.length);
   });
 
   it('should record a surcharge and skip the discount when the invoice is above the items', async () => {

@@ -150,19 +150,6 @@ export class RevelOrderWriter {
     const orderId = state.orderId;
     await this.writeItems(draft, orderId, state, save, fresh);
 
-    if (draft.discountCents > 0 && !state.discountDone) {
-      const amount = centsToDecimal(draft.discountCents);
-      await this.client.updateOrder(orderId, {
-        discount: revelUri.discount(this.config.discountId),
-        discount_amount: amount,
-        discount_rule_amount: amount,
-        discount_reason: 'Triple Seat Discount',
-        discounted_by: this.userUri(),
-      });
-      state.discountDone = true;
-      await save();
-    }
-
     if (draft.finalTotalCents > 0 && !state.paymentDone) {
       const payments = fresh ? [] : await this.client.listPayments(orderId);
       if (!payments.some((payment) => payment.uuid === draft.paymentUuid)) {
@@ -186,7 +173,23 @@ export class RevelOrderWriter {
     }
 
     if (!state.finalized) {
+      // The Triple Seat discount rides on the finalizing PATCH: the old connector's finalize PATCH
+      // already carried `discount` beside the totals and Revel applied it (legacy §6.10, the
+      // captured order's AppliedDiscountOrder), so a separate discount PATCH is one call too many.
+      // Absolute values: a retried PATCH changes nothing more.
+      const amount = centsToDecimal(draft.discountCents);
+      const discount =
+        draft.discountCents > 0
+          ? {
+              discount: revelUri.discount(this.config.discountId),
+              discount_amount: amount,
+              discount_rule_amount: amount,
+              discount_reason: 'Triple Seat Discount',
+              discounted_by: this.userUri(),
+            }
+          : {};
       const finalized = await this.client.updateOrder(orderId, {
+        ...discount,
         subtotal: centsToDecimal(draft.subtotalCents),
         surcharge: centsToDecimal(draft.surchargeCents),
         final_total: centsToDecimal(draft.finalTotalCents),
@@ -247,11 +250,11 @@ export class RevelOrderWriter {
    * throws (retryable), it is never read as "none".
    */
   private async lookup(draft: OrderDraft): Promise<Lookup> {
-    const localIds = [...new Set([draft.localId, ...draft.legacyLocalIds])];
-    const orders: RevelOrder[] = [];
-    for (const localId of localIds) {
-      orders.push(...(await this.client.findOrdersByLocalId(draft.establishmentId, localId)));
-    }
+    // Every form in one call (local_id__in): ours and the old connector's (SPEC §4).
+    const orders = await this.client.findOrdersByLocalIds(draft.establishmentId, [
+      draft.localId,
+      ...draft.legacyLocalIds,
+    ]);
     const byId = [...new Map(orders.map((order) => [order.id, order])).values()].sort(
       (a, b) => a.id - b.id,
     );

@@ -116,6 +116,75 @@ describe(RevelClient.name, () => {
     });
   });
 
+  it('should look every local_id form up in one local_id__in call', async () => {
+    const old = sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat 7' });
+    sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat 8' });
+
+    const found = await built.client.findOrdersByLocalIds(4, ['Triple Seat_7', 'Triple Seat 7']);
+
+    expect(found.map((o) => o.id)).toEqual([old.id]);
+    expect(sandbox.requestCount('GET /resources/Order/')).toBe(1);
+    expect(sandbox.requests()[0].query).toMatchObject({
+      establishment: '4',
+      local_id__in: 'Triple Seat_7,Triple Seat 7',
+    });
+  });
+
+  it('should share one request between concurrent lookups, each answered with its own orders', async () => {
+    const a = sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat_1' });
+    const b = sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat 2' });
+    sandbox.seedOrder({ establishmentId: 9, localId: 'Triple Seat_3' });
+
+    const [one, two, three, other] = await Promise.all([
+      built.client.findOrdersByLocalIds(4, ['Triple Seat_1', 'Triple Seat 1']),
+      built.client.findOrdersByLocalIds(4, ['Triple Seat_2', 'Triple Seat 2']),
+      built.client.findOrdersByLocalIds(4, ['Triple Seat_3']),
+      built.client.findOrdersByLocalIds(9, ['Triple Seat_3']),
+    ]);
+
+    expect(one.map((o) => o.id)).toEqual([a.id]);
+    expect(two.map((o) => o.id)).toEqual([b.id]);
+    expect(three).toEqual([]);
+    expect(other).toHaveLength(1);
+    // One call per establishment, however many lookups joined it.
+    expect(sandbox.requestCount('GET /resources/Order/')).toBe(2);
+  });
+
+  it('should start a new batch after one was sent, so a later lookup sees a later order', async () => {
+    await built.client.findOrdersByLocalIds(4, ['Triple Seat_5']);
+    const late = sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat_5' });
+
+    const found = await built.client.findOrdersByLocalIds(4, ['Triple Seat_5']);
+
+    expect(found.map((o) => o.id)).toEqual([late.id]);
+    expect(sandbox.requestCount('GET /resources/Order/')).toBe(2);
+  });
+
+  it('should fail every lookup of a failed batch, never answer none', async () => {
+    sandbox.faults.add({
+      method: 'GET',
+      path: '/resources/Order/',
+      next: { count: 10, kind: 'status', status: 500 },
+    });
+
+    const results = await Promise.allSettled([
+      built.client.findOrdersByLocalIds(4, ['Triple Seat_1']),
+      built.client.findOrdersByLocalIds(4, ['Triple Seat_2']),
+    ]);
+
+    expect(results.map((r) => r.status)).toEqual(['rejected', 'rejected']);
+    for (const r of results) {
+      if (r.status === 'rejected') expect(r.reason).toMatchObject({ retryable: true, status: 500 });
+    }
+  });
+
+  it('should refuse a local_id with a comma rather than split it', async () => {
+    await expect(built.client.findOrdersByLocalIds(4, ['a,b'])).rejects.toMatchObject({
+      code: 'INVALID_LOCAL_ID',
+    });
+    expect(sandbox.requestCount()).toBe(0);
+  });
+
   it('should return an empty list when no order carries the local_id', async () => {
     sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat 1' });
 

@@ -37,6 +37,15 @@ export interface RevelHttpTuning extends Partial<Omit<ResilienceOptions, 'upstre
 export const REVEL_HTTP_TUNING = Symbol('REVEL_HTTP_TUNING');
 
 const DEFAULT_PAGE_SIZE = 1000;
+/** local_id values in one batched lookup: ~25 characters each keeps the URL near 2 kB. */
+const MAX_LOOKUP_BATCH = 90;
+
+interface LookupBatch {
+  ids: Set<string>;
+  /** Set when the request is sent: later lookups start a new batch. */
+  frozen: boolean;
+  result: Promise<RevelOrder[]>;
+}
 /** A list longer than this many pages means the server's paging is broken, not a big catalogue. */
 const MAX_PAGES = 500;
 
@@ -85,6 +94,8 @@ function badResponse(where: string, status: number | undefined, why: string): Up
 export class RevelClient {
   private readonly http: ResilientHttp;
   private readonly pageSize: number;
+  /** The not-yet-sent dedup lookup of each establishment, which new lookups join. */
+  private readonly lookupBatches = new Map<number, LookupBatch>();
 
   constructor(
     httpService: HttpService,
@@ -130,6 +141,60 @@ export class RevelClient {
       '/resources/Order/',
       { establishment: establishmentId, local_id: localId },
       isOrder,
+    );
+  }
+
+  /**
+   * Orders of one establishment carrying any of `localIds`, in one call: Revel's documented
+   * `__in` lookup takes a comma-separated list (api-facts §2.3, RV-FAQ: `id__in=1,2,3`; the dedup
+   * lookup `local_id__in=a,b,c` "for a batch"). Concurrent callers for the same establishment share
+   * one request: a lookup joins the batch that has not been sent yet, and the batch is frozen when
+   * the rate limiter actually sends it, so every caller's question is asked after it was put (the
+   * same answer as a lookup of its own) while a busy limiter turns many lookups into one call.
+   * Like every lookup, a failure throws for every caller: never "none".
+   */
+  async findOrdersByLocalIds(
+    establishmentId: number,
+    localIds: readonly string[],
+  ): Promise<RevelOrder[]> {
+    const ids = [...new Set(localIds)];
+    if (ids.length === 0) return [];
+    // A comma would split one local id into two values of the __in list.
+    const bad = ids.find((id) => id.includes(','));
+    if (bad !== undefined) {
+      throw new UpstreamError(
+        'revel',
+        `local_id ${JSON.stringify(bad)} contains a comma and cannot be looked up with __in`,
+        undefined,
+        false,
+        undefined,
+        'INVALID_LOCAL_ID',
+      );
+    }
+    let batch = this.lookupBatches.get(establishmentId);
+    if (!batch || batch.frozen || batch.ids.size + ids.length > MAX_LOOKUP_BATCH) {
+      batch = { ids: new Set(ids), frozen: false, result: Promise.resolve([]) };
+      const current = batch;
+      this.lookupBatches.set(establishmentId, current);
+      current.result = this.listAll(
+        '/resources/Order/',
+        () => {
+          if (!current.frozen) {
+            current.frozen = true;
+            if (this.lookupBatches.get(establishmentId) === current) {
+              this.lookupBatches.delete(establishmentId);
+            }
+          }
+          return { establishment: establishmentId, local_id__in: [...current.ids].join(',') };
+        },
+        isOrder,
+      );
+    } else {
+      for (const id of ids) batch.ids.add(id);
+    }
+    const wanted = new Set(ids);
+    return (await batch.result).filter(
+      (order) => typeof order.local_id === 'string' && wanted.has(order.local_id),
     );
   }
 
@@ -249,13 +314,27 @@ export class RevelClient {
    * Walks a list page by page. The next offset is computed from what the server actually returned
    * (it may cap `limit`), and `meta.next` says whether there is more.
    */
-  private async listAll<T>(path: string, filter: Query, guard: Guard<T>): Promise<T[]> {
+  private async listAll<T>(
+    path: string,
+    filter: Query | (() => Query),
+    guard: Guard<T>,
+  ): Promise<T[]> {
     const objects: T[] = [];
     let offset = 0;
+    let frozen: Query | undefined = typeof filter === 'function' ? undefined : filter;
     for (let page = 0; page < MAX_PAGES; page += 1) {
-      const params = { ...filter, format: 'json', limit: this.pageSize, offset };
+      const pageOffset = offset;
+      // A lazy filter is read when the first page is actually sent, then kept for every page.
+      const config = (): AxiosRequestConfig => {
+        frozen ??= (filter as () => Query)();
+        return {
+          method: 'GET',
+          url: path,
+          params: { ...frozen, format: 'json', limit: this.pageSize, offset: pageOffset },
+        };
+      };
       const list = await this.send(
-        { method: 'GET', url: path, params },
+        config,
         true,
         (value): value is RevelList<T> =>
           isRecord(value) && isRecord(value.meta) && Array.isArray(value.objects),
@@ -279,17 +358,23 @@ export class RevelClient {
   }
 
   private async send<T>(
-    config: AxiosRequestConfig,
+    config: AxiosRequestConfig | (() => AxiosRequestConfig),
     idempotent: boolean,
     guard: Guard<T>,
   ): Promise<T> {
+    let sent: AxiosRequestConfig | undefined = typeof config === 'function' ? undefined : config;
     const response = await this.http.request<unknown>(
-      { responseType: 'json', ...config },
+      typeof config === 'function'
+        ? () => {
+            sent = config();
+            return { responseType: 'json', ...sent };
+          }
+        : { responseType: 'json', ...config },
       { idempotent },
     );
     if (!guard(response.data)) {
       const what = typeof response.data === 'string' ? 'not JSON' : 'unexpected JSON shape';
-      throw badResponse(`${config.method ?? 'GET'} ${config.url ?? ''}`, response.status, what);
+      throw badResponse(`${sent?.method ?? 'GET'} ${sent?.url ?? ''}`, response.status, what);
     }
     return response.data;
   }

@@ -239,7 +239,16 @@ export class ResilientHttp {
     return this.requestCount;
   }
 
-  async request<T>(config: AxiosRequestConfig, options: RequestOptions): Promise<AxiosResponse<T>> {
+  /**
+   * One request with timeouts, retries and the rate limit. `config` may be a function: it is then
+   * called when an attempt actually starts (after the rate limiter and any 429 pause), so a caller
+   * can keep gathering what the request asks for until the moment it is sent (see the Revel
+   * client's batched lookups). It is called again for each retry and must then answer the same.
+   */
+  async request<T>(
+    config: AxiosRequestConfig | (() => AxiosRequestConfig),
+    options: RequestOptions,
+  ): Promise<AxiosResponse<T>> {
     const policy = options.idempotent ? this.retryPolicy : this.retryPolicyForWrites;
     // Bottleneck may start a queued job from another caller's async context; binding keeps the
     // caller's (its correlation id travels on the request).
@@ -248,9 +257,12 @@ export class ResilientHttp {
     );
   }
 
-  private async attempt<T>(config: AxiosRequestConfig): Promise<AxiosResponse<T>> {
+  private async attempt<T>(
+    lazyConfig: AxiosRequestConfig | (() => AxiosRequestConfig),
+  ): Promise<AxiosResponse<T>> {
     const wait = this.pausedUntil - Date.now();
     if (wait > 0) await sleep(wait);
+    const config = typeof lazyConfig === 'function' ? lazyConfig() : lazyConfig;
     this.requestCount += 1;
     const started = performance.now();
     let response: AxiosResponse<T>;
