@@ -492,6 +492,35 @@ export function http(
   });
 }
 
+/**
+ * A bulk sync to the end: `POST /api/sync/tripleseat` answers 202 with the run's `Location`
+ * (unless it finished within `wait`), then the run is followed until it is no longer running.
+ * Answers the finished run (its `summary` in the body) or the first non-2xx answer.
+ */
+export async function bulkSync(
+  baseUrl: string,
+  query: string,
+  timeoutMs: number,
+): Promise<HttpAnswer> {
+  const deadline = Date.now() + timeoutMs;
+  const started = await http('POST', `${baseUrl}/api/sync/tripleseat?${query}&wait=25`, {
+    headers: authHeader(),
+    timeoutMs: 60_000,
+  });
+  if (started.status !== 202) return started;
+  const runId = (started.body as { runId?: number }).runId;
+  while (Date.now() < deadline) {
+    const run = await http('GET', `${baseUrl}/api/sync/runs/${runId}`, {
+      headers: authHeader(),
+      timeoutMs: 30_000,
+    });
+    const status = (run.body as { status?: string } | undefined)?.status;
+    if (run.status !== 200 || status !== 'running') return run;
+    await sleep(200);
+  }
+  throw new Error(`bulk sync run ${runId} did not finish within ${timeoutMs} ms`);
+}
+
 export function authHeader(): Record<string, string> {
   return { authorization: `Bearer ${BENCH_SECRETS.apiToken}` };
 }

@@ -16,15 +16,14 @@ import { DateTime } from 'luxon';
 import type { Sandboxes } from '../sandbox/main';
 import { DEFAULT_FOOD, fixtureEvent, invoiceDocument } from '../sandbox/tripleseat.sandbox';
 import {
-  authHeader,
   BENCH_LOCATION_ID,
   BENCH_SITE_ID,
   type BenchFlags,
   type BenchResult,
   benchSandboxes,
   benchTimezone,
+  bulkSync,
   fmt,
-  http,
   runStandalone,
   Service,
   type Table,
@@ -136,10 +135,7 @@ async function timedSync(
 ): Promise<RunFigures> {
   const before = snapshot(s);
   const t0 = performance.now();
-  const answer = await http('POST', `${service.url}/api/sync/tripleseat?hours_back=48`, {
-    headers: authHeader(),
-    timeoutMs,
-  });
+  const answer = await bulkSync(service.url, 'hours_back=48', timeoutMs);
   const wallS = (performance.now() - t0) / 1000;
   const ts = s.tripleseat.requests().slice(before.ts);
   const revel = s.revel.requests().slice(before.revel);
@@ -207,10 +203,10 @@ function runTable(title: string, runs: RunFigures[], flags: BenchFlags, notes: s
     headers: ['figure', ...runs.map((r) => r.label)],
     rows: [
       row('events', () => fmt.n(flags.events)),
-      row('HTTP status of the sync', (r) => String(r.httpStatus)),
+      row('HTTP status of the run (followed from its 202)', (r) => String(r.httpStatus)),
       row('wall time (s)', (r) => fmt.s(r.wallS)),
-      row('injected / already / skipped / failed', (r) =>
-        ['injected', 'alreadySynced', 'skipped', 'failed']
+      row('created / injected / already / skipped / failed', (r) =>
+        ['created', 'injected', 'alreadySynced', 'skipped', 'failed']
           .map((k) => r.summary[k] ?? '-')
           .join(' / '),
       ),
@@ -336,10 +332,9 @@ export async function benchNoop(flags: BenchFlags): Promise<BenchResult> {
       env: serviceEnv(flags, true),
     });
     const t0 = performance.now();
-    const prepared = await http('POST', `${prep.url}/api/sync/tripleseat?hours_back=48`, {
-      headers: authHeader(),
-      timeoutMs: timeoutFor(flags),
-    }).finally(() => prep.stop());
+    const prepared = await bulkSync(prep.url, 'hours_back=48', timeoutFor(flags)).finally(() =>
+      prep.stop(),
+    );
     const prepS = (performance.now() - t0) / 1000;
     const orders = checkOrders(s.sandboxes, s.eventIds);
     if (prepared.status !== 200 || orders.problems.length > 0) {

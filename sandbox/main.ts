@@ -7,6 +7,7 @@
  * so one `.env` serves both. The Revel catalogue is seeded for establishments 4 and 9, the ones in
  * config/locations.example.json. Runs until Ctrl-C, then closes both servers.
  */
+import { DateTime } from 'luxon';
 import { fixtureProducts, RevelSandbox } from './revel.sandbox';
 import { TripleSeatSandbox } from './tripleseat.sandbox';
 
@@ -21,6 +22,12 @@ export const DEMO_CREDENTIALS = {
 
 /** Establishments of config/locations.example.json. */
 export const DEMO_ESTABLISHMENTS = [4, 9] as const;
+
+/** The service's API token in config/sandbox.env (and the demo's): a demo value, not a secret. */
+export const DEMO_SYNC_API_TOKEN = 'demo-sync-api-token-0123456789';
+
+/** The location map the sandboxes' catalogue is seeded for. */
+export const SANDBOX_LOCATIONS_FILE = './config/locations.example.json';
 
 export interface SandboxCredentials {
   tripleseatClientId: string;
@@ -112,6 +119,57 @@ export async function startSandboxes(options: StartSandboxesOptions = {}): Promi
   };
 }
 
+/**
+ * The service's complete environment for these sandboxes: the variables of config/sandbox.env, in
+ * its order, with the sandboxes' actual URLs and credentials (so it equals that file on the default
+ * ports 4010 and 4020). SYNC_API_TOKEN comes from the environment when set, like the credentials.
+ */
+export function serviceEnvironment(
+  sandboxes: Pick<Sandboxes, 'env'>,
+  env: NodeJS.ProcessEnv = process.env,
+): Record<string, string> {
+  const token = env.SYNC_API_TOKEN;
+  return {
+    ...sandboxes.env,
+    LOCATIONS_FILE: SANDBOX_LOCATIONS_FILE,
+    SYNC_API_TOKEN: token !== undefined && token.trim() !== '' ? token : DEMO_SYNC_API_TOKEN,
+  };
+}
+
+/**
+ * An event for `date` (MM/DD/YYYY) at the Los Angeles site of config/locations.example.json, in
+ * TripleSeat's API shape: 8 × TRIPLE OG at 3.60, invoice total 28.80. The banner's seeding example.
+ */
+export function exampleEvent(id: number, date: string): Record<string, unknown> {
+  return {
+    id,
+    name: 'Sandbox party',
+    status: 'CLOSED',
+    event_date: date,
+    location_id: 31883,
+    site_id: 15691,
+    grand_total: '28.80',
+    documents: [
+      {
+        id: 1,
+        title: 'Invoice',
+        deleted_at: null,
+        billing_totals: [],
+        financials: { grand_total: '28.80' },
+        line_items: [
+          {
+            id: 11,
+            display_name: 'TRIPLE OG',
+            quantity: '8',
+            price: '3.60',
+            category: { name: 'Food' },
+          },
+        ],
+      },
+    ],
+  };
+}
+
 function portFlag(argv: readonly string[], name: string, fallback: number): number {
   const flag = `--${name}`;
   let raw: string | undefined;
@@ -127,8 +185,15 @@ function portFlag(argv: readonly string[], name: string, fallback: number): numb
   return port;
 }
 
-function banner(sandboxes: Sandboxes): string {
+/** What `npm run sandbox` prints at start-up. `today`: MM/DD/YYYY at the Los Angeles site. */
+export function banner(
+  sandboxes: Pick<Sandboxes, 'tripleseat' | 'revel' | 'env'>,
+  env: NodeJS.ProcessEnv = process.env,
+  today: string = DateTime.now().setZone('America/Los_Angeles').toFormat('MM/dd/yyyy'),
+): string {
   const { tripleseat, revel } = sandboxes;
+  const serviceEnv = serviceEnvironment(sandboxes, env);
+  const example = JSON.stringify(exampleEvent(7002, today));
   const lines = [
     'TripleSeat and Revel sandboxes are running (loopback only; Ctrl-C to stop).',
     '',
@@ -136,16 +201,25 @@ function banner(sandboxes: Sandboxes): string {
     '              (OAuth 2.0 client credentials; a wrong secret gets 401 invalid_client)',
     `  Revel       ${revel.url}   catalogue seeded for establishments ${DEMO_ESTABLISHMENTS.join(', ')}`,
     '',
-    'Environment for the service (e.g. in .env):',
+    'Environment for the service: paste the block below into .env (config/sandbox.env holds the',
+    'same for the default ports 4010 and 4020):',
     '',
-    ...Object.entries(sandboxes.env).map(([name, value]) => `${name}=${value}`),
-    'LOCATIONS_FILE=./config/locations.example.json',
+    '# The service against the TripleSeat and Revel sandboxes (demo values, not real secrets)',
+    ...Object.entries(serviceEnv).map(([name, value]) => `${name}=${value}`),
+    '',
+    'Seed an event for today at the Los Angeles site from the command line, then sync it (the',
+    'service on port 3000):',
+    '',
+    `  curl -s ${tripleseat.url}/__sandbox/events -d '${example}'`,
+    `  curl -s -X POST -H 'Authorization: Bearer ${serviceEnv.SYNC_API_TOKEN}' 'http://127.0.0.1:3000/api/sync/tripleseat?event_id=7002'`,
     '',
     'Admin routes (unauthenticated, never faulted):',
     '',
     `  TripleSeat ${tripleseat.url}/__sandbox`,
     '    GET    /events                 stored events',
-    '    POST   /events                 upsert an event, an array, or {"events":[…]} (each needs an id)',
+    '    POST   /events                 upsert one event, an array, or {"events":[…]}, in TripleSeat\'s',
+    '                                   API shape, each with an id; read as JSON whatever the',
+    '                                   content type; answers {"upserted":N}',
     '    DELETE /events/:id             remove an event (the API then answers 404)',
     '    GET    /bookings               stored bookings',
     '    POST   /bookings               upsert a booking, an array, or {"bookings":[…]}',

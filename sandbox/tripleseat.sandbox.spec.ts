@@ -393,6 +393,36 @@ describe(TripleSeatSandbox.name, () => {
     });
   });
 
+  it('should seed events over POST /__sandbox/events from one event, an array or {events}', async () => {
+    const events = `${sandbox.url}/__sandbox/events`;
+    const post = (body: string, type?: string) =>
+      call(events, {
+        method: 'POST',
+        headers: type ? { 'content-type': type } : {},
+        body,
+      });
+
+    const one = await post(JSON.stringify(fixtureEvent({ id: 81 })), 'application/json');
+    const many = await post(JSON.stringify([fixtureEvent({ id: 82 }), fixtureEvent({ id: 83 })]));
+    // `curl -d` without -H sends application/x-www-form-urlencoded: still read as JSON.
+    const wrapped = await post(
+      JSON.stringify({ events: [fixtureEvent({ id: 84 })] }),
+      'application/x-www-form-urlencoded',
+    );
+    const noId = await post(JSON.stringify({ name: 'no id' }), 'application/json');
+    const notJson = await post('id=85', 'application/x-www-form-urlencoded');
+
+    expect([one, many, wrapped]).toEqual([
+      { status: 200, body: { upserted: 1 } },
+      { status: 200, body: { upserted: 2 } },
+      { status: 200, body: { upserted: 1 } },
+    ]);
+    expect(sandbox.events().map((e) => e.id)).toEqual(expect.arrayContaining([81, 82, 83, 84]));
+    expect(noId.status).toBe(400);
+    expect(JSON.stringify(noId.body)).toContain('every event needs an id');
+    expect(notJson.status).toBe(400);
+  });
+
   describe('sendWebhook', () => {
     let receiver: Server;
     let receiverUrl: string;

@@ -655,10 +655,17 @@ export class TripleSeatSandbox {
     admin.get('/events', (_req, res) => {
       res.json({ events: this.events() });
     });
-    admin.post('/events', (req, res) => {
-      const events = asArray<SandboxEvent>(req.body, 'events');
-      if (!events.every(hasId)) {
-        res.status(400).json({ error: 'every event needs an id' });
+    // Seeds from the command line: one event, an array, or {"events":[…]}, in TripleSeat's API
+    // shape; answers {"upserted":N}. Read as JSON whatever the content type, since `curl -d`
+    // without a header sends form-encoded.
+    admin.post('/events', express.json({ limit: '10mb', type: () => true }), (req, res) => {
+      const body: unknown = req.body;
+      const events = body === undefined ? [] : asArray<SandboxEvent>(body, 'events');
+      if (body === undefined || !events.every(hasId)) {
+        res.status(400).json({
+          error:
+            'send an event, an array of events or {"events":[…]} as JSON; every event needs an id',
+        });
         return;
       }
       events.forEach((e) => this.upsertEvent(e));

@@ -10,8 +10,9 @@
  * It starts the TripleSeat and Revel sandboxes and an SMTP receiver on loopback, starts the real
  * service in-process the way src/main.ts does, seeds TripleSeat events dated in each site's own
  * time zone, sends the signed webhooks TripleSeat would send (all but one event, which only the
- * reconciliation can find), runs one reconciliation through the HTTP API, waits for the ledger to
- * settle and prints what happened, checking every event against what it was meant to end as.
+ * reconciliation can find), waits for their orders, runs one reconciliation through the HTTP API
+ * (its summary: the one order it created, the webhooks' orders already synced), waits for the ledger
+ * to settle and prints what happened, checking every event against what it was meant to end as.
  */
 import 'reflect-metadata';
 import { existsSync, mkdtempSync, rmSync } from 'node:fs';
@@ -38,7 +39,7 @@ import { loadLocationsFile, type LocationMap } from '../src/config/locations';
 import type { LedgerState } from '../src/database/database.types';
 import type { RevelOrder } from '../src/revel/revel.types';
 import { ReasonCode } from '../src/sync/reason-codes';
-import type { SyncReport } from '../src/sync/sync.types';
+import type { SyncRunView } from '../src/sync/sync.types';
 import { SmtpCapture } from '../test/support/smtp-capture';
 
 export const DEMO_API_TOKEN = 'demo-sync-api-token-0123456789';
@@ -530,6 +531,32 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(`seeded ${scenarios.length} TripleSeat events; sending signed webhooks…`);
 
     const problems: string[] = [];
+    /** Polls the ledger until none of `these` is waiting for the worker or in its hands. */
+    const waitSettled = async (these: Scenario[]): Promise<Map<string, LedgerView>> => {
+      const views = new Map<string, LedgerView>();
+      const deadline = Date.now() + SETTLED_TIMEOUT_MS;
+      for (;;) {
+        for (const s of these) {
+          const id = String(s.event.id);
+          const res = await getJson<LedgerView>(`${url}/api/sync/events/${id}`, {
+            headers: auth,
+          });
+          if (res.status === 200 && res.body) views.set(id, res.body);
+        }
+        const busy = these.filter((s) => {
+          const state = views.get(String(s.event.id))?.state;
+          return state === undefined || state === 'PENDING' || state === 'IN_PROGRESS';
+        });
+        if (busy.length === 0) return views;
+        if (Date.now() > deadline) {
+          problems.push(
+            `ledger did not settle within ${SETTLED_TIMEOUT_MS / 1000} s: ${busy.map((s) => s.event.id).join(', ')}`,
+          );
+          return views;
+        }
+        await sleep(100);
+      }
+    };
     const webhookUrl = `${url}/webhooks/tripleseat`;
     for (const s of scenarios.filter((x) => x.webhook)) {
       const res = await sandboxes.tripleseat.sendWebhook(webhookUrl, {
@@ -550,44 +577,39 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       }
     }
 
+    // The webhooks' orders are written first, so that the reconciliation below shows what it adds
+    // (`created`) apart from what it finds done (`already synced`).
+    await waitSettled(scenarios.filter((x) => x.webhook));
+
     const reconcileId = `demo-reconcile-${Date.now()}`;
-    say('running one reconciliation: POST /api/sync/tripleseat?hours_back=48');
-    const sync = await getJson<SyncReport>(`${url}/api/sync/tripleseat?hours_back=48`, {
+    say('running one reconciliation: POST /api/sync/tripleseat?hours_back=48&wait=25');
+    const started = await getJson<SyncRunView>(`${url}/api/sync/tripleseat?hours_back=48&wait=25`, {
       method: 'POST',
       headers: { ...auth, 'X-Correlation-Id': reconcileId },
     });
-    if (sync.status !== 200 || !sync.body) {
-      problems.push(`reconciliation: HTTP ${sync.status}`);
+    // 200: finished within the wait; 202: still running, follow it at GET /api/sync/runs/<id>.
+    let run = started.body;
+    const runDeadline = Date.now() + SETTLED_TIMEOUT_MS;
+    while (started.status === 202 && run?.status === 'running' && Date.now() < runDeadline) {
+      await sleep(200);
+      run = (await getJson<SyncRunView>(`${url}/api/sync/runs/${run.runId}`, { headers: auth }))
+        .body;
+    }
+    if ((started.status !== 200 && started.status !== 202) || !run) {
+      problems.push(`reconciliation: HTTP ${started.status}`);
+    } else if (run.status !== 'succeeded' || !run.summary) {
+      problems.push(`reconciliation run ${run.runId}: ${run.status} ${run.error ?? ''}`.trim());
     } else {
-      const s = sync.body.summary;
+      const s = run.summary;
       say(
-        `  queried ${s.queried}, injected ${s.injected}, already synced ${s.alreadySynced}, ` +
+        `  run ${run.runId}: queried ${s.queried}; created ${s.created} (orders this run wrote), ` +
+          `already synced ${s.alreadySynced} (orders that existed, e.g. from the webhooks), ` +
           `skipped ${s.skipped}, failed ${s.failed}`,
       );
     }
 
     // Wait for the ledger to settle: no event left waiting for the worker or in its hands.
-    const views = new Map<string, LedgerView>();
-    const deadline = Date.now() + SETTLED_TIMEOUT_MS;
-    for (;;) {
-      for (const s of scenarios) {
-        const id = String(s.event.id);
-        const res = await getJson<LedgerView>(`${url}/api/sync/events/${id}`, { headers: auth });
-        if (res.status === 200 && res.body) views.set(id, res.body);
-      }
-      const busy = scenarios.filter((s) => {
-        const state = views.get(String(s.event.id))?.state;
-        return state === undefined || state === 'PENDING' || state === 'IN_PROGRESS';
-      });
-      if (busy.length === 0) break;
-      if (Date.now() > deadline) {
-        problems.push(
-          `ledger did not settle within ${SETTLED_TIMEOUT_MS / 1000} s: ${busy.map((s) => s.event.id).join(', ')}`,
-        );
-        break;
-      }
-      await sleep(100);
-    }
+    const views = await waitSettled(scenarios);
 
     // One e-mail per order written; give the SMTP conversation a moment.
     const capture = smtp;
@@ -723,19 +745,24 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
     say(`e-mails received by the SMTP capture: ${emails}`);
     for (const m of smtp.messages) say(`  - ${m.subject}`);
     say();
-    const sample = outcomes[0]?.eventId ?? '';
-    say(`service    ${url}`);
-    say(`API token  ${DEMO_API_TOKEN}`);
-    say(`TripleSeat sandbox ${sandboxes.tripleseat.url}   Revel sandbox ${sandboxes.revel.url}`);
-    say('try:');
-    say(`  curl -s -H 'Authorization: Bearer ${DEMO_API_TOKEN}' ${url}/api/sync/events/${sample}`);
-    say(`  curl -s -H 'Authorization: Bearer ${DEMO_API_TOKEN}' ${url}/api/sync/runs`);
-    say(
-      `  curl -s -X POST -H 'Authorization: Bearer ${DEMO_API_TOKEN}' '${url}/api/sync/tripleseat?event_id=${sample}'`,
-    );
-    say(`  curl -s ${url}/health/ready`);
-    say(`  curl -s ${sandboxes.revel.url}/__sandbox/orders`);
-    say();
+    // Only a service that keeps running can be tried by hand: with --exit it stops below.
+    if (!options.exit) {
+      const sample = outcomes[0]?.eventId ?? '';
+      say(`service    ${url}`);
+      say(`API token  ${DEMO_API_TOKEN}`);
+      say(`TripleSeat sandbox ${sandboxes.tripleseat.url}   Revel sandbox ${sandboxes.revel.url}`);
+      say('try:');
+      say(
+        `  curl -s -H 'Authorization: Bearer ${DEMO_API_TOKEN}' ${url}/api/sync/events/${sample}`,
+      );
+      say(`  curl -s -H 'Authorization: Bearer ${DEMO_API_TOKEN}' ${url}/api/sync/runs`);
+      say(
+        `  curl -s -X POST -H 'Authorization: Bearer ${DEMO_API_TOKEN}' '${url}/api/sync/tripleseat?event_id=${sample}'`,
+      );
+      say(`  curl -s ${url}/health/ready`);
+      say(`  curl -s ${sandboxes.revel.url}/__sandbox/orders`);
+      say();
+    }
     const ok = problems.length === 0;
     if (ok) {
       say(

@@ -29,7 +29,7 @@ describe('operator CLI (e2e against the running service)', () => {
     const sync = await cli('sync', '63000001');
     expect(sync.code).toBe(0);
     expect(sync.out[0]).toBe(
-      'single: queried 1, injected 1, already synced 0, skipped 0, failed 0',
+      'single: queried 1, created 1, injected 1, already synced 0, skipped 0, failed 0',
     );
     const order = h.revel.ordersByLocalId('Triple Seat_63000001')[0];
     expect(sync.out.join('\n')).toContain(String(order.id));
@@ -38,6 +38,14 @@ describe('operator CLI (e2e against the running service)', () => {
     expect(status.code).toBe(0);
     expect(status.out[0]).toBe(`event 63000001: INJECTED (INJECTED), Revel order ${order.id}`);
     expect(status.out.some((l) => l.includes('PENDING') && l.includes('QUEUED'))).toBe(true);
+    // A settled event has no next attempt.
+    expect(status.out.join('\n')).not.toContain('next attempt');
+
+    const again = await cli('sync', '63000001');
+    expect(again.out[0]).toBe(
+      'single: queried 1, created 0, injected 0, already synced 1, skipped 0, failed 0',
+    );
+    expect(again.out.join('\n')).toMatch(/63000001\s+INJECTED\s+INJECTED\s+\d+\s+alreadySynced/);
   });
 
   it('should list FAILED events and retry one to success', async () => {
@@ -50,6 +58,9 @@ describe('operator CLI (e2e against the running service)', () => {
     const first = await cli('sync', '63000002');
     expect(first.code).toBe(1);
     expect(first.out.join('\n')).toContain('UPSTREAM_PERMANENT');
+    const failedStatus = await cli('status', '63000002');
+    expect(failedStatus.out[0]).toBe('event 63000002: FAILED (UPSTREAM_PERMANENT)');
+    expect(failedStatus.out.join('\n')).not.toContain('next attempt');
 
     const failed = await cli('failed');
     expect(failed.code).toBe(0);
@@ -60,7 +71,7 @@ describe('operator CLI (e2e against the running service)', () => {
 
     const retry = await cli('retry', '63000002');
     expect(retry.code).toBe(0);
-    expect(retry.out[0]).toContain('injected 1');
+    expect(retry.out[0]).toContain('created 1, injected 1');
     expect(h.revel.ordersByLocalId('Triple Seat_63000002')).toHaveLength(1);
     expect((await cli('failed')).out).toEqual(['no FAILED events']);
   });
@@ -72,8 +83,14 @@ describe('operator CLI (e2e against the running service)', () => {
     h.tripleseat.faults.clear();
     expect(run.code).toBe(0);
     const summary = run.out.find((l) => l.startsWith('bulk:'));
-    expect(summary).toMatch(/^bulk: queried \d+, injected \d+/);
+    expect(run.out[0]).toMatch(
+      /^run \d+ started \(correlation id cli-[\w-]+\): GET \/api\/sync\/runs\/\d+$/,
+    );
+    expect(summary).toMatch(
+      /^bulk: queried \d+, created [6-9]\d*, injected \d+, already synced \d+/,
+    );
     expect(run.out.some((l) => /^progress \d+\/\d+$/.test(l))).toBe(true);
+    expect(run.out.filter((l) => /^progress /.test(l)).pop()).toMatch(/^progress (\d+)\/\1$/);
     for (let i = 0; i < 6; i += 1)
       expect(h.revel.ordersByLocalId(`Triple Seat_${63000010 + i}`)).toHaveLength(1);
   });

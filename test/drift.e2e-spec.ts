@@ -208,7 +208,7 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
     await sleep(300);
     const revelBefore = h.revel.requestCount();
     const eventGetsBefore = h.tripleseat.count(EVENT_GET);
-    const res = await h.api().post('/api/sync/tripleseat?hours_back=24').expect(200);
+    const res = await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
     const mine = res.body.events.find((e: { eventId: string }) => e.eventId === '64000005');
     expect(mine).toMatchObject({ status: 'INJECTED' });
     await sleep(500);
@@ -218,7 +218,7 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
     // A new updated_at (same content) is worth one check: one event GET, no Revel write.
     const revelWritesBefore = h.revel.requests().filter((r) => WRITES.test(r.route)).length;
     h.tripleseat.upsertEvent({ ...event, updated_at: '12/28/2025 4:44 PM' });
-    await h.api().post('/api/sync/tripleseat?hours_back=24').expect(200);
+    await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
     const deadline = Date.now() + 10_000;
     while (h.tripleseat.count(EVENT_GET) === eventGetsBefore && Date.now() < deadline)
       await sleep(50);

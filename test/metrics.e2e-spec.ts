@@ -116,7 +116,7 @@ describe('Prometheus metrics (e2e)', () => {
     });
     h.seedEvent({ id: 62000002 });
     // A manual bulk sync is a reconciliation run like a scheduled one.
-    const res = await h.api().post('/api/sync/tripleseat?hours_back=24').expect(200);
+    const res = await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
     expect(res.body.summary.injected).toBeGreaterThanOrEqual(1);
     await h.waitForState('62000002', ['INJECTED']);
     h.clock.advance(120_000);

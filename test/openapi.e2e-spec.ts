@@ -12,10 +12,18 @@ interface Operation {
   parameters?: { name: string; in: string }[];
 }
 
+interface Schema {
+  properties?: Record<string, { description?: string }>;
+  required?: string[];
+}
+
 interface OpenApiDoc {
   openapi: string;
   paths: Record<string, Record<string, Operation>>;
-  components: { securitySchemes: Record<string, Record<string, string>> };
+  components: {
+    securitySchemes: Record<string, Record<string, string>>;
+    schemas: Record<string, Schema>;
+  };
 }
 
 /** Every route the app registered, from Express 5's router (`app.router`), as `METHOD /path`. */
@@ -72,6 +80,7 @@ describe('OpenAPI document (e2e)', () => {
         'GET /api/sync/tripleseat',
         'GET /api/sync/events/:id',
         'GET /api/sync/runs',
+        'GET /api/sync/runs/:id',
         'GET /health/live',
         'GET /health/ready',
         'GET /metrics',
@@ -115,9 +124,43 @@ describe('OpenAPI document (e2e)', () => {
     expect(sync.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
       'query:event_id',
       'query:hours_back',
+      'query:wait',
     ]);
     expect(doc.paths['/health/ready'].get.responses).toHaveProperty('503');
     expect(doc.paths['/metrics'].get.responses).toHaveProperty('401');
+  });
+
+  it('should document the asynchronous bulk sync, its run and the summary words', () => {
+    for (const method of ['post', 'get']) {
+      const sync = doc.paths['/api/sync/tripleseat'][method];
+      expect(Object.keys(sync.responses)).toEqual(expect.arrayContaining(['200', '202']));
+      const accepted = sync.responses['202'] as { headers?: Record<string, unknown> };
+      expect(accepted.headers).toHaveProperty('Location');
+    }
+    const run = doc.paths['/api/sync/runs/{id}'].get;
+    expect(Object.keys(run.responses)).toEqual(expect.arrayContaining(['200', '404']));
+
+    const summary = doc.components.schemas.SyncSummaryResponse;
+    expect(Object.keys(summary.properties ?? {})).toEqual([
+      'queried',
+      'created',
+      'injected',
+      'alreadySynced',
+      'skipped',
+      'failed',
+    ]);
+    for (const property of Object.values(summary.properties ?? {}))
+      expect(property.description?.length).toBeGreaterThan(20);
+    expect(summary.properties?.created.description).toContain('written earlier');
+
+    const progress = doc.components.schemas.RunProgressResponse;
+    expect(Object.keys(progress.properties ?? {})).toEqual(
+      expect.arrayContaining(['phase', 'listed', 'queued', 'settled', 'byState']),
+    );
+    const error = doc.components.schemas.ErrorResponse;
+    expect(error.required).toEqual(
+      expect.arrayContaining(['statusCode', 'error', 'message', 'correlationId']),
+    );
   });
 
   it('should serve Swagger UI as HTML with its assets from this server, not a CDN', async () => {

@@ -144,6 +144,7 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
     expect(res.body.events[0]).toMatchObject({ eventId: String(id), status: 'SKIPPED', reason });
     expect(res.body.summary).toEqual({
       queried: 1,
+      created: 0,
       injected: 0,
       alreadySynced: 0,
       skipped: 1,
@@ -242,11 +243,35 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
 
   it('should report a bulk sync over the look-back window', async () => {
     h.seedEvent({ id: 61000007 });
-    const res = await h.api().post('/api/sync/tripleseat?hours_back=24').expect(200);
+    const res = await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
     expect(res.body.mode).toBe('bulk');
+    expect(res.body.status).toBe('succeeded');
+    expect(res.headers.location).toBe(`/api/sync/runs/${res.body.runId}`);
     const mine = res.body.events.find((e: { eventId: string }) => e.eventId === '61000007');
-    expect(mine).toMatchObject({ status: 'INJECTED' });
+    expect(mine).toMatchObject({ status: 'INJECTED', outcome: 'created' });
     expect(res.body.summary.queried).toBe(res.body.events.length);
+    expect(res.body.summary.created).toBeGreaterThanOrEqual(1);
+    const s = res.body.summary as Record<string, number>;
+    expect(s.injected + s.alreadySynced + s.skipped + s.failed).toBe(s.queried);
+  });
+
+  it('should report a partial order that a manual sync completes as injected, not created', async () => {
+    const event = h.seedEvent({ id: 61000008 });
+    h.revel.faults.add({
+      method: 'POST',
+      path: '/resources/OrderItem/',
+      next: { count: 3, kind: 'status', status: 503, after: 1 },
+    });
+    const first = await h.api().post(`/api/sync/tripleseat?event_id=${event.id}`).expect(200);
+    h.revel.faults.clear();
+    expect(first.body.events[0]).toMatchObject({ status: 'PENDING', outcome: 'failed' });
+    expect(first.body.summary).toMatchObject({ created: 0, injected: 0, failed: 1 });
+    expect(h.revel.ordersByLocalId('Triple Seat_61000008')).toHaveLength(1);
+
+    const second = await h.api().post(`/api/sync/tripleseat?event_id=${event.id}`).expect(200);
+    expect(second.body.events[0]).toMatchObject({ status: 'INJECTED', outcome: 'completed' });
+    expect(second.body.summary).toMatchObject({ created: 0, injected: 1, alreadySynced: 0 });
+    expect(h.revel.ordersByLocalId('Triple Seat_61000008')).toHaveLength(1);
   });
 
   describe('bad input', () => {
@@ -261,6 +286,14 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
       expect(forged.status).toBe(401);
       const missing = await h.webhook(webhookBody(62000001), { signature: null });
       expect(missing.status).toBe(401);
+      for (const refused of [forged, missing]) {
+        expect(refused.body).toMatchObject({
+          statusCode: 401,
+          error: 'Unauthorized',
+          message: expect.any(String) as string,
+          correlationId: refused.headers['x-correlation-id'],
+        });
+      }
       const stale = await h.webhook(webhookBody(62000001), {
         timestamp: Math.floor(Date.now() / 1000) - 3600,
       });

@@ -30,11 +30,19 @@ interface EventRow {
   drift?: unknown;
 }
 
+interface EventReport {
+  eventId: string;
+  status: string;
+  reason: string | null;
+  revelOrderId: string | null;
+  outcome?: string;
+}
+
 interface SyncReport {
   success: boolean;
   mode: string;
   summary: Record<string, number>;
-  events: { eventId: string; status: string; reason: string | null; revelOrderId: string | null }[];
+  events: EventReport[];
 }
 
 interface DoctorReport {
@@ -42,13 +50,21 @@ interface DoctorReport {
   checks: { check: string; ok: boolean; detail: string; fix: string }[];
 }
 
-interface RunRow {
-  id: number;
-  kind: string;
-  status: string;
-  correlationId: string | null;
-  summary: { progress?: { total: number; done: number } } | Record<string, number> | null;
+/** `GET /api/sync/runs/:id` (also the 202 body of a bulk sync). */
+interface RunView {
+  runId: number;
+  mode: string;
+  status: 'running' | 'succeeded' | 'failed';
+  success: boolean | null;
+  progress: { phase: string; listed: number; queued: number; settled: number } | null;
+  summary: Record<string, number> | null;
+  events: EventReport[];
+  error: string | null;
 }
+
+/** How often `reconcile` looks at its run, and how long it tolerates not reaching the service. */
+const FOLLOW_EVERY_MS = 500;
+const FOLLOW_UNREACHABLE_MS = 30_000;
 
 const pad = (s: string, n: number) => (s.length >= n ? s : s + ' '.repeat(n - s.length));
 
@@ -94,14 +110,20 @@ function client(url: string, token: string | undefined, correlationId?: string):
 function printReport(io: CliIo, report: SyncReport): void {
   const s = report.summary;
   io.out(
-    `${report.mode}: queried ${s.queried}, injected ${s.injected}, already synced ${s.alreadySynced}, skipped ${s.skipped}, failed ${s.failed}`,
+    `${report.mode}: queried ${s.queried}, created ${s.created ?? 0}, injected ${s.injected}, already synced ${s.alreadySynced}, skipped ${s.skipped}, failed ${s.failed}`,
   );
-  const rows = [['event', 'status', 'reason', 'Revel order']];
+  const rows = [['event', 'status', 'reason', 'Revel order', 'this run']];
   for (const e of report.events)
-    rows.push([e.eventId, e.status, e.reason ?? '', e.revelOrderId ?? '']);
+    rows.push([e.eventId, e.status, e.reason ?? '', e.revelOrderId ?? '', e.outcome ?? '']);
   if (report.events.length > 0) table(rows).forEach((l) => io.out(l));
 }
 
+const sleep = (ms: number) => new Promise<void>((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Starts a bulk sync (`202` with the run) and follows the run at its `Location` until it has
+ * finished, with a progress bar (or progress lines when not on a terminal).
+ */
 async function reconcile(
   io: CliIo,
   url: string,
@@ -110,50 +132,46 @@ async function reconcile(
 ): Promise<boolean> {
   const correlationId = `cli-${randomUUID().slice(0, 12)}`;
   const http = client(url, token, correlationId);
+  const started = await http.post<RunView>('/api/sync/tripleseat', null, {
+    params: { hours_back: hours },
+  });
+  const location =
+    typeof started.headers.location === 'string'
+      ? started.headers.location
+      : `/api/sync/runs/${started.data.runId}`;
+  io.out(`run ${started.data.runId} started (correlation id ${correlationId}): GET ${location}`);
   const bar = io.interactive
-    ? new SingleBar({ format: 'reconciling [{bar}] {value}/{total} events' })
+    ? new SingleBar({ format: 'reconciling [{bar}] {value}/{total} events ({phase})' })
     : undefined;
-  let started = false;
+  let barStarted = false;
   let lastLine = '';
-  let stop = false;
-  const watch = (async () => {
-    while (!stop) {
-      try {
-        const { data } = await http.get<{ runs: RunRow[] }>('/api/sync/runs', {
-          params: { limit: 5 },
-        });
-        const run = data.runs.find((r) => r.correlationId === correlationId);
-        const progress =
-          run?.summary && 'progress' in run.summary ? run.summary.progress : undefined;
-        if (progress && typeof progress === 'object') {
-          if (bar && !started) bar.start(progress.total, progress.done);
-          else if (bar) bar.update(progress.done);
-          started = true;
-          const line = `progress ${progress.done}/${progress.total}`;
-          if (!bar && line !== lastLine) io.out(line);
-          lastLine = line;
-        }
-      } catch {
-        // Watching is best effort; the sync request itself reports failures.
-      }
-      await new Promise((r) => setTimeout(r, 300));
+  let run = started.data;
+  let unreachableSince: number | undefined;
+  for (;;) {
+    const progress = run.progress;
+    if (progress && progress.phase !== 'listing') {
+      if (bar && !barStarted) bar.start(progress.listed, progress.settled, progress);
+      else bar?.update(progress.settled, progress);
+      barStarted = barStarted || bar !== undefined;
+      const line = `progress ${progress.settled}/${progress.listed}`;
+      if (!bar && line !== lastLine) io.out(line);
+      lastLine = line;
     }
-  })();
-  try {
-    const { data } = await http.post<SyncReport>('/api/sync/tripleseat', null, {
-      params: { hours_back: hours },
-    });
-    stop = true;
-    await watch;
-    if (bar && started) {
-      bar.update(data.summary.queried);
-      bar.stop();
+    if (run.status !== 'running') break;
+    await sleep(FOLLOW_EVERY_MS);
+    try {
+      run = (await http.get<RunView>(location)).data;
+      unreachableSince = undefined;
+    } catch (error) {
+      // A replica restarting or a blip: the run lives on in the database, keep looking.
+      unreachableSince ??= Date.now();
+      if (Date.now() - unreachableSince > FOLLOW_UNREACHABLE_MS) throw error;
     }
-    printReport(io, data);
-    return data.success;
-  } finally {
-    stop = true;
   }
+  bar?.stop();
+  if (run.summary) printReport(io, { ...run, summary: run.summary, success: run.success === true });
+  if (run.status === 'failed') io.err(`run ${run.runId} failed: ${run.error ?? 'unknown error'}`);
+  return run.success === true;
 }
 
 /** Runs one command; resolves to the process exit code. */
@@ -185,8 +203,10 @@ export async function runCli(argv: string[], io: CliIo): Promise<number> {
         `event ${data.eventId}: ${data.state} (${data.reason ?? '-'})${data.revelOrderId ? `, Revel order ${data.revelOrderId}` : ''}`,
       );
       if (data.detail) io.out(`  ${data.detail}`);
+      // Only a waiting event has a next attempt; a settled one's timestamp means nothing.
+      const waiting = data.state === 'PENDING' || data.state === 'HELD';
       io.out(
-        `  attempts ${data.attempts ?? 0}${data.nextAttemptAt ? `, next attempt ${data.nextAttemptAt}` : ''}`,
+        `  attempts ${data.attempts ?? 0}${waiting && data.nextAttemptAt ? `, next attempt ${data.nextAttemptAt}` : ''}`,
       );
       if (data.drift) io.out(`  drift: ${JSON.stringify(data.drift)}`);
       for (const h of data.history ?? []) {

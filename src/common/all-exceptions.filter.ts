@@ -6,6 +6,7 @@ import {
   HttpStatus,
   Logger,
 } from '@nestjs/common';
+import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
 import { currentCorrelationId } from './correlation/correlation-id';
 
@@ -18,8 +19,10 @@ interface HttpishError {
 }
 
 /**
- * One error body for every failure, echoing the correlation id, so an operator can find the log
- * lines of any failed request. Unexpected errors answer 500 without internals.
+ * One error body for every failure, `{ statusCode, error, message, correlationId, …details }`,
+ * echoing the correlation id, so an operator can find the log lines of any failed request. A thrown
+ * exception that lacks `error` or `message` gets the status text for them. Unexpected errors answer
+ * 500 without internals.
  */
 @Catch()
 export class AllExceptionsFilter implements ExceptionFilter {
@@ -56,7 +59,18 @@ export class AllExceptionsFilter implements ExceptionFilter {
       );
     }
     if (res.headersSent) return;
-    res.status(status).json({ statusCode: status, ...body, correlationId });
+    const statusText = STATUS_CODES[status] ?? 'Error';
+    const { error, message, ...details } = body;
+    delete details.statusCode;
+    const header = res.getHeader('X-Correlation-Id');
+    res.status(status).json({
+      statusCode: status,
+      // Terminus' 503 body carries the failed indicators under `error`: kept as they are.
+      error: (typeof error === 'string' && error !== '') || isObject(error) ? error : statusText,
+      message: hasMessage(message) ? message : statusText,
+      ...details,
+      correlationId: correlationId ?? (typeof header === 'string' ? header : null),
+    });
   }
 }
 
@@ -64,4 +78,15 @@ function isHttpish(e: unknown): e is HttpishError {
   if (typeof e !== 'object' || e === null) return false;
   const status = (e as HttpishError).status ?? (e as HttpishError).statusCode;
   return typeof status === 'number' && status >= 400 && status < 500;
+}
+
+function isObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}
+
+function hasMessage(value: unknown): value is string | string[] {
+  return (
+    (typeof value === 'string' && value !== '') ||
+    (Array.isArray(value) && value.length > 0 && value.every((v) => typeof v === 'string'))
+  );
 }

@@ -1,12 +1,15 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 
-/** The one error body of every failure (AllExceptionsFilter), documented for OpenAPI. */
+/**
+ * The one error body of every failure (AllExceptionsFilter), documented for OpenAPI: always
+ * `statusCode`, `error`, `message` and `correlationId`; `field` and `reason` where they apply.
+ */
 export class ErrorResponse {
   @ApiProperty({ example: 400, description: 'The HTTP status, repeated.' })
   statusCode!: number;
 
-  @ApiPropertyOptional({ example: 'Bad Request' })
-  error?: string;
+  @ApiProperty({ example: 'Bad Request', description: 'The HTTP status text, or a short name.' })
+  error!: string;
 
   @ApiProperty({
     description: 'What went wrong; a list when several query parameters are invalid.',
@@ -24,9 +27,11 @@ export class ErrorResponse {
   })
   reason?: string;
 
-  @ApiPropertyOptional({
+  @ApiProperty({
+    type: String,
+    nullable: true,
     description: 'The request’s correlation id (also in the X-Correlation-Id header and the logs).',
-    example: '3f1c2a9e-6d0b-4c55-9b1e-0f2a7c4d8e11',
+    example: 'req-3f1c2a9e6d0b',
   })
-  correlationId?: string;
+  correlationId!: string | null;
 }

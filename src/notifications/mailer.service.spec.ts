@@ -182,8 +182,54 @@ describe(MailerService.name, () => {
     const [mail] = smtp.messages;
     expect(mail.subject).toBe('TripleSeat event #501 failed to sync (UPSTREAM_UNAVAILABLE)');
     expect(mail.text).toContain('Revel answered 503 for event 501');
+    expect(mail.text).toContain('State:          FAILED');
     expect(mail.text).toContain('Attempts:       5');
     expect(mail.text).toContain('worker-501');
+  });
+
+  it('should call a SKIPPED event skipped, never a failure, with its reason', async () => {
+    const mailer = await createMailer();
+
+    await mailer.eventFailed({
+      ...failure('510', 'NO_ITEMS_MATCHED'),
+      detail: 'unmatched: Kale Smoothie',
+      attempts: 0,
+    });
+
+    const [mail] = smtp.messages;
+    expect(mail.subject).toBe(
+      'TripleSeat event #510 skipped, no Revel order written (NO_ITEMS_MATCHED)',
+    );
+    expect(mail.subject).not.toMatch(/fail/i);
+    expect(mail.text).toContain('was skipped: no Revel order was written');
+    expect(mail.text).toContain('State:          SKIPPED');
+    expect(mail.text).toContain('Reason:         NO_ITEMS_MATCHED');
+    expect(mail.text).toContain('POST /api/sync/tripleseat?event_id=510');
+    expect(mail.text).not.toMatch(/could not be synced|Attempts:/);
+  });
+
+  it('should take the state from the notice when the caller gives it', async () => {
+    const mailer = await createMailer();
+
+    // A partly written order whose event is no longer eligible: FAILED with an eligibility reason.
+    await mailer.eventFailed({ ...failure('520', 'STATUS_NOT_ELIGIBLE'), state: 'FAILED' });
+
+    expect(smtp.messages[0].subject).toBe(
+      'TripleSeat event #520 failed to sync (STATUS_NOT_ELIGIBLE)',
+    );
+  });
+
+  it('should count FAILED and SKIPPED apart in a mixed digest', async () => {
+    const mailer = await createMailer();
+    await mailer.eventFailed(failure('530'));
+    await mailer.eventFailed(failure('531'));
+    await mailer.eventFailed(failure('532', 'NO_ITEMS_MATCHED'));
+    await mailer.eventFailed(failure('533', 'NO_ITEMS_MATCHED'));
+
+    const digest = await smtp.waitFor((m) => m.subject.includes('need attention'), WINDOW_MS * 10);
+    expect(digest.subject).toBe('3 TripleSeat events need attention (1 failed to sync, 2 skipped)');
+    expect(digest.text).toContain('- Event #531: FAILED UPSTREAM_UNAVAILABLE');
+    expect(digest.text).toContain('- Event #532: SKIPPED NO_ITEMS_MATCHED');
   });
 
   it('should gather 5 further failures within the window into exactly one digest', async () => {
@@ -202,7 +248,7 @@ describe(MailerService.name, () => {
     expect(digest.subject).toBe('5 TripleSeat events failed to sync');
     for (const [i, id] of ['601', '602', '603', '604', '605'].entries()) {
       const reason = i % 2 === 0 ? 'UPSTREAM_UNAVAILABLE' : 'VALIDATION_FAILED';
-      expect(digest.text).toContain(`- Event #${id}: ${reason}`);
+      expect(digest.text).toContain(`- Event #${id}: FAILED ${reason}`);
       expect(digest.text).toContain(`Revel answered 503 for event ${id}`);
     }
     expect(digest.text).not.toContain('#600');

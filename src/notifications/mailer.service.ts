@@ -11,7 +11,12 @@ import { createTransport, Transporter } from 'nodemailer';
 import SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { mailConfig } from '../config/configuration';
-import { EventFailedNotice, OrderDriftedNotice, OrderInjectedNotice } from './notification.types';
+import {
+  AttentionState,
+  EventFailedNotice,
+  OrderDriftedNotice,
+  OrderInjectedNotice,
+} from './notification.types';
 
 /**
  * How long failures are gathered into one digest after a failure mail went out. Optional provider:
@@ -39,9 +44,14 @@ const TRANSPORT_DEFAULTS: Readonly<Record<string, string>> = {
   socketTimeout: '30000',
 };
 
+/** A notice with the ledger state it is about. */
+type StampedNotice = EventFailedNotice & { state: AttentionState };
+
 /**
- * Tells operators what the sync did: one e-mail per Revel order written, and failures, the first one
- * at once and the rest of a burst as one digest, so an outage produces a digest rather than a storm.
+ * Tells operators what the sync did: one e-mail per Revel order written, and events that need
+ * attention (FAILED, or SKIPPED for a reason someone must fix), the first one at once and the rest
+ * of a burst as one digest, so an outage produces a digest rather than a storm. Every subject and
+ * body says the ledger's state and reason: a SKIPPED event is never called a failure.
  * Mail is best effort: every method resolves (true when an e-mail was sent) and never rejects, because
  * a mail outage must not fail a sync.
  */
@@ -60,9 +70,9 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
 
   /** Set while a digest window is open: failures are then gathered rather than sent. */
   private windowTimer?: NodeJS.Timeout;
-  private pending: EventFailedNotice[] = [];
-  /** Failures beyond MAX_DIGEST_ENTRIES in the current window, counted but not listed. */
-  private overflow = 0;
+  private pending: StampedNotice[] = [];
+  /** Notices beyond MAX_DIGEST_ENTRIES in the current window, counted by state but not listed. */
+  private overflow: Record<AttentionState, number> = { FAILED: 0, SKIPPED: 0 };
   private readonly inFlight = new Set<Promise<boolean>>();
 
   constructor(
@@ -139,22 +149,35 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
   }
 
   /**
-   * The first failure after a quiet period is sent at once and opens a digest window; failures
-   * during the window are sent together when it closes. Resolves false for a failure that was
-   * gathered into the digest, since no e-mail was sent for it yet.
+   * An event that needs attention. The first notice after a quiet period is sent at once and opens
+   * a digest window; notices during the window are sent together when it closes. Resolves false for
+   * a notice that was gathered into the digest, since no e-mail was sent for it yet.
    */
   eventFailed(notice: EventFailedNotice): Promise<boolean> {
     if (!this.transport) return Promise.resolve(false);
     // Stamped now: the digest is sent later, outside the work that failed.
-    const stamped = { ...notice, correlationId: notice.correlationId ?? currentCorrelationId() };
+    const stamped: StampedNotice = {
+      ...notice,
+      state: stateOf(notice),
+      correlationId: notice.correlationId ?? currentCorrelationId(),
+    };
     if (this.windowTimer) {
       if (this.pending.length < MAX_DIGEST_ENTRIES) this.pending.push(stamped);
-      else this.overflow += 1;
+      else this.overflow[stamped.state] += 1;
       return Promise.resolve(false);
     }
     this.openWindow();
-    const subject = `TripleSeat event #${oneLine(notice.eventId)} failed to sync (${oneLine(notice.reason)})`;
-    return this.send('failure', subject, renderFailure(stamped));
+    const event = `TripleSeat event #${oneLine(notice.eventId)}`;
+    const reason = oneLine(notice.reason);
+    const subject =
+      stamped.state === 'SKIPPED'
+        ? `${event} skipped, no Revel order written (${reason})`
+        : `${event} failed to sync (${reason})`;
+    return this.send(
+      stamped.state === 'SKIPPED' ? 'skip' : 'failure',
+      subject,
+      renderFailure(stamped),
+    );
   }
 
   /** Sends the gathered failures now rather than when the window closes (shutdown). */
@@ -184,10 +207,9 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
     const batch = this.pending;
     const overflow = this.overflow;
     this.pending = [];
-    this.overflow = 0;
-    const total = batch.length + overflow;
-    const subject = `${total} TripleSeat event${total === 1 ? '' : 's'} failed to sync`;
-    return this.send('failure digest', subject, renderDigest(batch, overflow));
+    this.overflow = { FAILED: 0, SKIPPED: 0 };
+    const counts = countByState(batch, overflow);
+    return this.send('digest', digestSubject(counts), renderDigest(batch, counts));
   }
 
   private send(kind: string, subject: string, text: string): Promise<boolean> {
@@ -305,37 +327,81 @@ function renderDrift(n: OrderDriftedNotice, correlationId: string | undefined): 
   );
 }
 
-function renderFailure(n: EventFailedNotice): string {
-  const context = eventLine(n);
-  return (
-    [
-      `TripleSeat event #${n.eventId} could not be synced to Revel and needs attention.`,
-      '',
-      `Event:          #${n.eventId}${context ? ` (${context})` : ''}`,
-      `Reason:         ${n.reason}`,
-      `Detail:         ${n.detail}`,
-      `Attempts:       ${n.attempts}`,
-      `Correlation id: ${n.correlationId ?? '(none)'}`,
-      '',
-      'Failures that follow soon after this one are gathered into one digest e-mail.',
-    ].join('\n') + '\n'
-  );
+/** The notice's ledger state; see EventFailedNotice.state. */
+function stateOf(n: EventFailedNotice): AttentionState {
+  return n.state ?? (n.reason === 'NO_ITEMS_MATCHED' ? 'SKIPPED' : 'FAILED');
 }
 
-function renderDigest(batch: EventFailedNotice[], overflow: number): string {
-  const total = batch.length + overflow;
+function plural(n: number, one: string, many = `${one}s`): string {
+  return `${n} ${n === 1 ? one : many}`;
+}
+
+function countByState(
+  batch: StampedNotice[],
+  overflow: Record<AttentionState, number>,
+): Record<AttentionState, number> {
+  const counts = { ...overflow };
+  for (const n of batch) counts[n.state] += 1;
+  return counts;
+}
+
+function digestSubject(counts: Record<AttentionState, number>): string {
+  const total = counts.FAILED + counts.SKIPPED;
+  const events = plural(total, 'TripleSeat event');
+  if (counts.SKIPPED === 0) return `${events} failed to sync`;
+  if (counts.FAILED === 0) return `${events} skipped, no Revel order written`;
+  return `${events} need attention (${counts.FAILED} failed to sync, ${counts.SKIPPED} skipped)`;
+}
+
+function renderFailure(n: StampedNotice): string {
+  const context = eventLine(n);
+  const skipped = n.state === 'SKIPPED';
   const lines = [
-    `${total} TripleSeat event${total === 1 ? '' : 's'} could not be synced to Revel:`,
+    skipped
+      ? `TripleSeat event #${n.eventId} was skipped: no Revel order was written for it.`
+      : `TripleSeat event #${n.eventId} could not be synced to Revel and needs attention.`,
+    '',
+    `Event:          #${n.eventId}${context ? ` (${context})` : ''}`,
+    `State:          ${n.state}`,
+    `Reason:         ${n.reason}`,
+    `Detail:         ${n.detail}`,
+  ];
+  if (!skipped) lines.push(`Attempts:       ${n.attempts}`);
+  lines.push(`Correlation id: ${n.correlationId ?? '(none)'}`, '');
+  if (skipped) {
+    lines.push(
+      n.reason === 'NO_ITEMS_MATCHED'
+        ? 'Map its items to Revel products (the locations file or PUT /api/mappings), then sync it again:'
+        : 'If it should have an order, fix the cause, then sync it again:',
+      `POST /api/sync/tripleseat?event_id=${n.eventId}`,
+      '',
+    );
+  }
+  lines.push('Notices that follow soon after this one are gathered into one digest e-mail.');
+  return lines.join('\n') + '\n';
+}
+
+function renderDigest(batch: StampedNotice[], counts: Record<AttentionState, number>): string {
+  const total = counts.FAILED + counts.SKIPPED;
+  const listed = batch.length;
+  const lines = [
+    counts.SKIPPED === 0
+      ? `${plural(total, 'TripleSeat event')} could not be synced to Revel:`
+      : counts.FAILED === 0
+        ? `${plural(total, 'TripleSeat event')} skipped, no Revel order written:`
+        : `${plural(total, 'TripleSeat event')} need attention: ${counts.FAILED} FAILED, ${counts.SKIPPED} SKIPPED:`,
     '',
   ];
   for (const n of batch) {
     const context = eventLine(n);
     lines.push(
-      `- Event #${n.eventId}: ${n.reason}${context ? ` (${context})` : ''}`,
+      `- Event #${n.eventId}: ${n.state} ${n.reason}${context ? ` (${context})` : ''}`,
       `    ${oneLine(n.detail)}`,
-      `    attempts: ${n.attempts}, correlation id: ${n.correlationId ?? '(none)'}`,
+      n.state === 'SKIPPED'
+        ? `    correlation id: ${n.correlationId ?? '(none)'}`
+        : `    attempts: ${n.attempts}, correlation id: ${n.correlationId ?? '(none)'}`,
     );
   }
-  if (overflow > 0) lines.push('', `... and ${overflow} more, not listed; see the ledger.`);
+  if (total > listed) lines.push('', `... and ${total - listed} more, not listed; see the ledger.`);
   return lines.join('\n') + '\n';
 }

@@ -37,11 +37,20 @@ export interface OrderInjectedNotice {
   correlationId?: string;
 }
 
+/** The ledger states an event can settle in that need a person: no (complete) order was written. */
+export type AttentionState = 'FAILED' | 'SKIPPED';
+
+/** An event that needs attention: it FAILED, or was SKIPPED for a reason someone must fix. */
 export interface EventFailedNotice {
   eventId: string;
   eventName?: string;
   eventDate?: string;
   locationName?: string;
+  /**
+   * The ledger state the event settled in; the e-mail says what the ledger says. When absent it is
+   * SKIPPED for NO_ITEMS_MATCHED (the pipeline settles that SKIPPED) and FAILED otherwise.
+   */
+  state?: AttentionState;
   /** A stable reason code (e.g. UPSTREAM_UNAVAILABLE), for filtering and runbooks. */
   reason: string;
   /** Human-readable explanation; must already be free of secrets. */

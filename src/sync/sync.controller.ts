@@ -1,4 +1,5 @@
 import {
+  applyDecorators,
   Controller,
   Get,
   HttpCode,
@@ -7,36 +8,46 @@ import {
   Param,
   Post,
   Query,
+  Res,
   UseGuards,
   UsePipes,
   ValidationPipe,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import {
+  ApiAcceptedResponse,
   ApiBadRequestResponse,
   ApiBearerAuth,
+  ApiExtraModels,
   ApiInternalServerErrorResponse,
   ApiNotFoundResponse,
   ApiOkResponse,
   ApiOperation,
+  ApiServiceUnavailableResponse,
   ApiTags,
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
+  getSchemaPath,
 } from '@nestjs/swagger';
 import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import type { Response } from 'express';
 import { ApiTokenGuard } from '../common/api-token.guard';
 import { ErrorResponse } from '../common/error.response';
 import { THROTTLE_WEBHOOK } from '../common/throttling';
-import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { syncConfig } from '../config/configuration';
 import { LedgerRepository } from '../database/ledger.repository';
 import { API_TOKEN_SECURITY } from '../openapi.constants';
 import { EventListQueryDto, EventListResponse } from './event-list.dto';
-import { EventIdParamDto, RunsQueryDto, SyncQueryDto } from './sync.dto';
+import { EventIdParamDto, RunIdParamDto, RunsQueryDto, SyncQueryDto } from './sync.dto';
 import { parseDriftRecord } from './drift';
 import { SyncService } from './sync.service';
-import { EventDetailResponse, RunsResponse, SyncReportResponse } from './sync.response';
-import { RunProgress, SyncReport } from './sync.types';
+import {
+  EventDetailResponse,
+  RunsResponse,
+  SyncReportResponse,
+  SyncRunResponse,
+} from './sync.response';
+import { SyncReport, SyncRunView } from './sync.types';
 
 const validation = new ValidationPipe({
   transform: true,
@@ -46,6 +57,60 @@ const validation = new ValidationPipe({
 
 const parseJson = (text: string | null): unknown => (text ? (JSON.parse(text) as unknown) : null);
 const iso = (ms: number | null): string | null => (ms === null ? null : new Date(ms).toISOString());
+const runPath = (id: number) => `/api/sync/runs/${id}`;
+
+const SYNC_DESCRIPTION =
+  'With `event_id`: fetches that event from TripleSeat and processes it now, and answers when it ' +
+  'is done (`200`, `mode: single`). Without: starts a bulk run over every event of the last ' +
+  '`hours_back` hours (default RECONCILE_LOOKBACK_HOURS) and answers `202` at once with the run ' +
+  '(`runId`) and `Location: /api/sync/runs/<runId>`, where its progress and then its final ' +
+  'summary appear. With `wait=<seconds>` (≤ 25) a bulk sync answers `200` with the finished run ' +
+  'when it finishes within that time, else `202` as without it. The summary counts `created` ' +
+  '(orders this run wrote) apart from `alreadySynced` (orders that existed before it).';
+
+/** The documentation of the sync endpoint, shared by its POST and its GET. */
+function SyncEndpointDocs(summary: string, extra = ''): MethodDecorator {
+  return applyDecorators(
+    ApiOperation({ summary, description: SYNC_DESCRIPTION + extra }),
+    ApiExtraModels(SyncReportResponse, SyncRunResponse),
+    ApiOkResponse({
+      description:
+        'With `event_id`: what happened to the event (`SyncReport`, `mode: single`). A bulk ' +
+        'sync with `wait` that finished in time: the finished run (`SyncRun`, `mode: bulk`: its ' +
+        '`summary` and `events` have the same shape).',
+      schema: {
+        oneOf: [
+          { $ref: getSchemaPath(SyncReportResponse) },
+          { $ref: getSchemaPath(SyncRunResponse) },
+        ],
+      },
+    }),
+    ApiAcceptedResponse({
+      description:
+        'Bulk sync started (or still running after `wait`): the run as it is now. Follow ' +
+        '`Location` (`GET /api/sync/runs/<runId>`) until `status` is no longer `running`.',
+      type: SyncRunResponse,
+      headers: {
+        Location: {
+          description: 'Where the run can be watched: `/api/sync/runs/<runId>`.',
+          schema: { type: 'string', example: '/api/sync/runs/12' },
+        },
+        'Retry-After': {
+          description: 'Seconds before it is worth looking again.',
+          schema: { type: 'integer', example: 1 },
+        },
+      },
+    }),
+    ApiInternalServerErrorResponse({
+      description: 'The ledger could not be read or written.',
+      type: ErrorResponse,
+    }),
+    ApiServiceUnavailableResponse({
+      description: 'Bulk sync only: this replica is shutting down; ask another one.',
+      type: ErrorResponse,
+    }),
+  );
+}
 
 @ApiTags('sync')
 @ApiBearerAuth(API_TOKEN_SECURITY)
@@ -68,68 +133,39 @@ export class SyncController {
 
   @Post('tripleseat')
   @HttpCode(200)
-  @ApiOperation({
-    summary: 'Sync one event, or every recent event, now',
-    description:
-      'With `event_id`: fetches that event from TripleSeat and processes it now (`mode: single`). ' +
-      'Without: processes every event of the last `hours_back` hours (default ' +
-      'RECONCILE_LOOKBACK_HOURS) and records a manual reconciliation run (`mode: bulk`).',
-  })
-  @ApiOkResponse({ description: 'What happened to each event.', type: SyncReportResponse })
-  @ApiInternalServerErrorResponse({
-    description: 'Bulk sync only: TripleSeat could not be listed (the run is recorded as failed).',
-    type: ErrorResponse,
-  })
-  async syncPost(@Query() query: SyncQueryDto): Promise<SyncReport> {
-    return this.run(query);
+  @SyncEndpointDocs('Sync one event now, or start a bulk sync of every recent event')
+  async syncPost(
+    @Query() query: SyncQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SyncReport | SyncRunView> {
+    return this.run(query, res);
   }
 
   /** Kept for the old runbooks; does exactly what the POST does. */
   @Get('tripleseat')
-  @ApiOperation({
-    summary: 'Same as the POST (kept for old runbooks)',
-    description:
-      'With `event_id`: fetches that event from TripleSeat and processes it now (`mode: single`). ' +
-      'Without: processes every event of the last `hours_back` hours (default ' +
-      'RECONCILE_LOOKBACK_HOURS) and records a manual reconciliation run (`mode: bulk`). ' +
-      'Kept for the old runbooks; prefer the POST.',
-  })
-  @ApiOkResponse({ description: 'What happened to each event.', type: SyncReportResponse })
-  @ApiInternalServerErrorResponse({
-    description: 'Bulk sync only: TripleSeat could not be listed (the run is recorded as failed).',
-    type: ErrorResponse,
-  })
-  async syncGet(@Query() query: SyncQueryDto): Promise<SyncReport> {
-    return this.run(query);
+  @SyncEndpointDocs(
+    'Same as the POST (kept for old runbooks)',
+    ' Kept for the old runbooks; prefer the POST.',
+  )
+  async syncGet(
+    @Query() query: SyncQueryDto,
+    @Res({ passthrough: true }) res: Response,
+  ): Promise<SyncReport | SyncRunView> {
+    return this.run(query, res);
   }
 
-  private async run(query: SyncQueryDto): Promise<SyncReport> {
+  private async run(query: SyncQueryDto, res: Response): Promise<SyncReport | SyncRunView> {
     if (query.event_id) return this.sync.syncOne(query.event_id);
     const hoursBack = query.hours_back ?? this.config.reconcileLookbackHours;
-    const runId = await this.ledger.startManualRun(
-      'api',
-      hoursBack,
-      currentCorrelationId() ?? 'sync',
-    );
-    try {
-      const report = await this.sync.syncRecent(hoursBack, this.progressWriter(runId));
-      await this.ledger.finishRun(runId, 'succeeded', report.summary);
-      return report;
-    } catch (error) {
-      await this.ledger.finishRun(runId, 'failed', null, (error as Error).message);
-      throw error;
+    const { run, finished } = await this.sync.startBulk(hoursBack);
+    res.setHeader('Location', runPath(Number(run.id)));
+    if (query.wait && (await finishedWithin(finished, query.wait * 1000))) {
+      const view = await this.sync.runView(Number(run.id));
+      if (view) return view;
     }
-  }
-
-  /** Writes a run's progress at most twice a second, so watching it costs the database little. */
-  private progressWriter(runId: number): (progress: RunProgress) => void {
-    let last = 0;
-    return (progress) => {
-      const now = Date.now();
-      if (now - last < 500 && progress.done < progress.total) return;
-      last = now;
-      void this.ledger.updateRunProgress(runId, progress).catch(() => undefined);
-    };
+    res.status(202);
+    res.setHeader('Retry-After', '1');
+    return this.sync.viewOf((await this.ledger.getRun(Number(run.id))) ?? run);
   }
 
   @Get('events')
@@ -176,7 +212,9 @@ export class SyncController {
       reason: row.reason,
       detail: row.detail,
       attempts: row.attempts,
-      nextAttemptAt: iso(row.next_attempt_at),
+      // Only a waiting event has a next attempt; a settled row's timestamp would mislead.
+      nextAttemptAt:
+        row.state === 'PENDING' || row.state === 'HELD' ? iso(row.next_attempt_at) : null,
       revelOrderId: row.revel_order_id,
       establishmentId: row.establishment_id,
       locationKey: row.location_key,
@@ -207,19 +245,55 @@ export class SyncController {
   async runs(@Query() query: RunsQueryDto): Promise<RunsResponse> {
     const runs = await this.ledger.recentRuns(query.limit ?? 20);
     return {
-      runs: runs.map((r) => ({
-        id: r.id,
-        kind: r.kind,
-        slot: r.slot,
-        status: r.status,
-        owner: r.owner,
-        hoursBack: r.hours_back,
-        startedAt: iso(r.started_at),
-        finishedAt: iso(r.finished_at),
-        summary: parseJson(r.summary),
-        error: r.error,
-        correlationId: r.correlation_id,
-      })),
+      runs: runs.map((r) => {
+        const view = this.sync.viewOf(r);
+        return {
+          id: Number(r.id),
+          kind: r.kind,
+          slot: r.slot,
+          status: view.status,
+          owner: r.owner,
+          hoursBack: r.hours_back,
+          startedAt: iso(r.started_at),
+          finishedAt: iso(r.finished_at),
+          summary: view.summary,
+          progress: view.progress,
+          error: view.error,
+          correlationId: r.correlation_id,
+        };
+      }),
     };
+  }
+
+  @Get('runs/:id')
+  @ApiOperation({
+    summary: 'One run: its progress while it runs, then its final summary and events',
+    description:
+      'The `Location` of a bulk sync’s `202`. Poll it until `status` is no longer `running`. ' +
+      'Any replica answers: the run lives in the database.',
+  })
+  @ApiOkResponse({ type: SyncRunResponse })
+  @ApiNotFoundResponse({ description: 'No run has this id.', type: ErrorResponse })
+  async runDetail(@Param() params: RunIdParamDto): Promise<SyncRunView> {
+    const view = await this.sync.runView(params.id);
+    if (!view)
+      throw new NotFoundException({
+        error: 'Not Found',
+        message: `run ${params.id} does not exist`,
+      });
+    return view;
+  }
+}
+
+/** Whether `finished` settles within `ms`. */
+async function finishedWithin(finished: Promise<void>, ms: number): Promise<boolean> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<false>((resolve) => {
+    timer = setTimeout(() => resolve(false), ms);
+  });
+  try {
+    return await Promise.race([finished.then(() => true as const), timeout]);
+  } finally {
+    clearTimeout(timer);
   }
 }

@@ -24,6 +24,23 @@ export class SyncQueryDto {
   @Min(1, { message: 'hours_back must be between 1 and 720' })
   @Max(720, { message: 'hours_back must be between 1 and 720' })
   hours_back?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'Bulk sync only: wait up to this many seconds for the run to finish; it then answers 200 ' +
+      'with the finished run, else 202 as without it. At most 25, below the usual 30-second ' +
+      'proxy timeouts. Ignored with event_id (a single-event sync always answers when done).',
+    type: 'integer',
+    minimum: 0,
+    maximum: 25,
+    example: 20,
+  })
+  @IsOptional()
+  @Type(() => Number)
+  @IsInt({ message: 'wait must be a whole number of seconds' })
+  @Min(0, { message: 'wait must be between 0 and 25 seconds' })
+  @Max(25, { message: 'wait must be between 0 and 25 seconds' })
+  wait?: number;
 }
 
 export class EventIdParamDto {
@@ -49,4 +66,13 @@ export class RunsQueryDto {
   @Min(1, { message: 'limit must be between 1 and 200' })
   @Max(200, { message: 'limit must be between 1 and 200' })
   limit?: number;
+}
+
+export class RunIdParamDto {
+  @ApiProperty({ description: 'Run id (from the 202 answer or GET /api/sync/runs).', example: 12 })
+  @Type(() => Number)
+  @IsInt({ message: 'id must be a run id (a whole number)' })
+  @Min(1, { message: 'id must be a run id (a whole number)' })
+  @Max(Number.MAX_SAFE_INTEGER, { message: 'id must be a run id (a whole number)' })
+  id!: number;
 }

@@ -2,7 +2,14 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { LEDGER_STATES, type LedgerState, type RunStatus } from '../database/database.types';
 import type { DriftRecord, OrderSummary } from './drift';
 import { ReasonCode } from './reason-codes';
-import type { EventReport, SyncReport, SyncSummary } from './sync.types';
+import type {
+  EventOutcome,
+  EventReport,
+  RunProgress,
+  SyncReport,
+  SyncRunView,
+  SyncSummary,
+} from './sync.types';
 
 /** OpenAPI shapes of the /api/sync answers; they implement the interfaces the service returns. */
 
@@ -10,19 +17,54 @@ const REASONS = Object.values(ReasonCode);
 const REASON_DESCRIPTION = `A reason code (src/sync/reason-codes.ts): ${REASONS.join(', ')}.`;
 
 export class SyncSummaryResponse implements SyncSummary {
-  @ApiProperty({ description: 'Events looked at.', example: 1 })
+  @ApiProperty({
+    description:
+      'Events looked at: 1 for a single sync; for a bulk sync, the events TripleSeat listed in the ' +
+      'window. `injected + alreadySynced + skipped + failed` equals it once every listed event ' +
+      'was reached.',
+    example: 1,
+  })
   queried!: number;
 
-  @ApiProperty({ description: 'Orders written (or a partial one completed).', example: 1 })
+  @ApiProperty({
+    description:
+      'Revel orders created by this run: the processing this run queued created the order, ' +
+      'whichever worker or replica claimed the event. An order written earlier (by a webhook, ' +
+      'an earlier sync, or another replica at the same moment) is never counted here.',
+    example: 1,
+  })
+  created!: number;
+
+  @ApiProperty({
+    description:
+      'Events this run brought to INJECTED: `created` plus partly written orders (begun by an ' +
+      'interrupted earlier attempt) that this run completed. Never counts an order that was ' +
+      'complete before this run; always ≥ `created`.',
+    example: 1,
+  })
   injected!: number;
 
-  @ApiProperty({ description: 'Events whose order already existed.', example: 0 })
+  @ApiProperty({
+    description:
+      'Events whose order existed before this run processed them: written earlier (ledger ' +
+      'INJECTED or DRIFTED) or by another replica meanwhile, or found in Revel under the ' +
+      "event's local_id (ALREADY_EXISTS). Nothing was written for them.",
+    example: 0,
+  })
   alreadySynced!: number;
 
-  @ApiProperty({ description: 'Skipped, held for their day, or dry run.', example: 0 })
+  @ApiProperty({
+    description:
+      'No order is due: SKIPPED (see the reason), HELD for its day, DRY_RUN, or the connector is ' +
+      'off (CONNECTOR_DISABLED).',
+    example: 0,
+  })
   skipped!: number;
 
-  @ApiProperty({ description: 'Failed, or still pending a retry.', example: 0 })
+  @ApiProperty({
+    description: 'FAILED, or still waiting for a retry when the run stopped waiting for it.',
+    example: 0,
+  })
   failed!: number;
 }
 
@@ -46,10 +88,19 @@ export class EventReportResponse implements EventReport {
 
   @ApiPropertyOptional({ type: String, nullable: true, description: 'Human-readable detail.' })
   detail?: string | null;
+
+  @ApiProperty({
+    enum: ['created', 'completed', 'alreadySynced', 'skipped', 'failed'],
+    description:
+      'What this run did for the event; the summary counts these (`created` and `completed` ' +
+      'both count in `injected`).',
+    example: 'created',
+  })
+  outcome!: EventOutcome;
 }
 
 export class SyncReportResponse implements SyncReport {
-  @ApiProperty({ description: 'False when the run could not complete.' })
+  @ApiProperty({ description: 'False when an event failed (or the run could not complete).' })
   success!: boolean;
 
   @ApiProperty({
@@ -66,6 +117,105 @@ export class SyncReportResponse implements SyncReport {
 
   @ApiPropertyOptional({ description: 'Why the run failed, when it did.' })
   error?: string;
+}
+
+export class RunProgressResponse implements RunProgress {
+  @ApiProperty({
+    enum: ['listing', 'processing', 'done'],
+    description:
+      '`listing`: TripleSeat search pages are being read; `processing`: the listed events are ' +
+      'being queued and settled; `done`: every listed event was reached.',
+  })
+  phase!: 'listing' | 'processing' | 'done';
+
+  @ApiProperty({ description: 'Events TripleSeat listed in the window (so far).', example: 200 })
+  listed!: number;
+
+  @ApiProperty({
+    description:
+      'Events queued in the ledger for processing. An event that already has its order is not ' +
+      'queued again: it goes straight to `settled`.',
+    example: 150,
+  })
+  queued!: number;
+
+  @ApiProperty({ description: 'Events whose outcome is known.', example: 120 })
+  settled!: number;
+
+  @ApiProperty({
+    type: 'object',
+    additionalProperties: { type: 'integer' },
+    description: 'Settled events by ledger state.',
+    example: { INJECTED: 100, SKIPPED: 20 },
+  })
+  byState!: Partial<Record<LedgerState, number>>;
+}
+
+/** A bulk sync run: `202` body, `GET /api/sync/runs/:id`, and the `?wait` answer. */
+export class SyncRunResponse implements SyncRunView {
+  @ApiProperty({ example: 12 })
+  runId!: number;
+
+  @ApiProperty({ enum: ['bulk'] })
+  mode!: 'bulk';
+
+  @ApiProperty({ enum: ['scheduled', 'manual'] })
+  kind!: 'scheduled' | 'manual';
+
+  @ApiProperty({
+    enum: ['running', 'succeeded', 'failed'],
+    description:
+      '`succeeded`: every listed event was reached (some may have failed: see `success`). ' +
+      '`failed`: TripleSeat could not be listed, the service shut down during the run, or the ' +
+      'replica running it stopped (`error` says which).',
+  })
+  status!: RunStatus;
+
+  @ApiProperty({
+    type: Boolean,
+    nullable: true,
+    description: 'Null while running; then true when the run succeeded and no event failed.',
+  })
+  success!: boolean | null;
+
+  @ApiProperty({ example: 48 })
+  hoursBack!: number;
+
+  @ApiProperty({ format: 'date-time' })
+  startedAt!: string;
+
+  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  finishedAt!: string | null;
+
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    description: 'The correlation id of the run (the request’s X-Correlation-Id when given).',
+  })
+  correlationId!: string | null;
+
+  @ApiProperty({
+    type: RunProgressResponse,
+    nullable: true,
+    description: 'Null until the run has written its first progress (within a second).',
+  })
+  progress!: RunProgressResponse | null;
+
+  @ApiProperty({
+    type: SyncSummaryResponse,
+    nullable: true,
+    description: 'The final summary; null while running.',
+  })
+  summary!: SyncSummaryResponse | null;
+
+  @ApiProperty({
+    type: [EventReportResponse],
+    description: 'Every event the run reached, once it has finished; empty while running.',
+  })
+  events!: EventReportResponse[];
+
+  @ApiProperty({ type: String, nullable: true, description: 'Why the run failed.' })
+  error!: string | null;
 }
 
 export class EventHistoryEntryResponse {
@@ -123,7 +273,12 @@ export class EventDetailResponse {
   @ApiProperty({ description: 'Processing attempts so far.' })
   attempts!: number;
 
-  @ApiProperty({ type: String, nullable: true, format: 'date-time' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    format: 'date-time',
+    description: 'When the worker takes the event up: only while it waits (PENDING, HELD).',
+  })
   nextAttemptAt!: string | null;
 
   @ApiProperty({ type: String, nullable: true })
@@ -217,8 +372,15 @@ export class ReconciliationRunResponse {
   @ApiProperty({ type: String, nullable: true, format: 'date-time' })
   finishedAt!: string | null;
 
-  @ApiProperty({ type: SyncSummaryResponse, nullable: true })
-  summary!: unknown;
+  @ApiProperty({
+    type: SyncSummaryResponse,
+    nullable: true,
+    description: 'The final summary; null while running. `GET /api/sync/runs/:id` has the events.',
+  })
+  summary!: SyncSummaryResponse | null;
+
+  @ApiProperty({ type: RunProgressResponse, nullable: true, description: 'Manual bulk runs.' })
+  progress!: RunProgressResponse | null;
 
   @ApiProperty({ type: String, nullable: true })
   error!: string | null;

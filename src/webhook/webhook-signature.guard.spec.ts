@@ -206,4 +206,18 @@ describe(WebhookSignatureGuard.name, () => {
       reason: 'MISSING_SIGNATURE',
     });
   });
+
+  it('should say in words why a signature was refused (the 401 body has a message)', async () => {
+    const missing = await outcome(guard(), request(BODY, []));
+    const wrong = await outcome(guard(), request(BODY, [sign('bare', 'whsec-someone-else')]));
+    expect((missing as UnauthorizedException).getResponse()).toEqual({
+      error: 'Unauthorized',
+      message: 'the X-Signature header is missing',
+      reason: 'MISSING_SIGNATURE',
+    });
+    expect((wrong as UnauthorizedException).getResponse()).toMatchObject({
+      message: expect.stringContaining('does not match') as string,
+      reason: 'SIGNATURE_MISMATCH',
+    });
+  });
 });

@@ -14,7 +14,11 @@ import type { Request } from 'express';
 import { tripleseatConfig } from '../config/configuration';
 import { LedgerRepository } from '../database/ledger.repository';
 import { MetricsService, type WebhookSigningKeyLabel } from '../metrics/metrics.service';
-import { type SignatureForm, verifyTripleSeatSignature } from '../tripleseat/webhook-signature';
+import {
+  type SignatureFailure,
+  type SignatureForm,
+  verifyTripleSeatSignature,
+} from '../tripleseat/webhook-signature';
 
 /** What the guard learnt about a delivery it let through; read by the controller. */
 export interface VerifiedWebhook {
@@ -28,6 +32,20 @@ export interface VerifiedWebhook {
    * before: TripleSeat re-sending it. It is answered DUPLICATE_DELIVERY and nothing is recorded.
    */
   agedDuplicate: boolean;
+}
+
+/** The `message` of a 401, by why the signature was refused (the `reason` of the body). */
+const REFUSALS: Record<SignatureFailure, string> = {
+  MISSING_SIGNATURE: 'the X-Signature header is missing',
+  MALFORMED_SIGNATURE:
+    'the X-Signature header is not in a form TripleSeat signs with (or was sent twice)',
+  STALE_TIMESTAMP:
+    'the X-Signature timestamp is outside WEBHOOK_TOLERANCE_SECONDS and the delivery was never recorded',
+  SIGNATURE_MISMATCH: 'the X-Signature does not match the body for the configured signing key',
+};
+
+function refused(reason: SignatureFailure): UnauthorizedException {
+  return new UnauthorizedException({ error: 'Unauthorized', message: REFUSALS[reason], reason });
 }
 
 const VERIFIED = Symbol('verifiedWebhook');
@@ -68,7 +86,7 @@ export class WebhookSignatureGuard implements CanActivate {
     if (copies.length > 1) {
       this.logger.warn({ copies: copies.length }, 'webhook rejected: repeated X-Signature header');
       this.metrics?.webhookDelivery(undefined, 'REJECTED_SIGNATURE');
-      throw new UnauthorizedException({ error: 'Unauthorized', reason: 'MALFORMED_SIGNATURE' });
+      throw refused('MALFORMED_SIGNATURE');
     }
     // During a key rotation TripleSeat may still sign with the old key for a while.
     const keys = [this.config.webhookSigningKey];
@@ -96,7 +114,7 @@ export class WebhookSignatureGuard implements CanActivate {
     this.logger.warn({ reason: result.reason }, 'webhook rejected: bad signature');
     // The payload of an unsigned delivery is not read, so its trigger stays unknown.
     this.metrics?.webhookDelivery(undefined, 'REJECTED_SIGNATURE');
-    throw new UnauthorizedException({ error: 'Unauthorized', reason: result.reason });
+    throw refused(result.reason);
   }
 
   private accepted(

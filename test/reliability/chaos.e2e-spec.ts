@@ -231,7 +231,7 @@ describePg('reliability: chaos on two replicas sharing PostgreSQL', () => {
     };
     tripleseat.faults.clear();
     revel.faults.clear();
-    const sweep = await api(replicas[0].url, '/api/sync/tripleseat?hours_back=48');
+    const sweep = await api(replicas[0].url, '/api/sync/tripleseat?hours_back=48&wait=25');
     await until(
       'the ledger to drain after the sweep',
       async () => {

@@ -205,7 +205,7 @@ describe('reliability: Revel down for a simulated hour (SQLite, injected clock)'
 
       // Back up: a reconciliation re-arms the failed events and runs each once.
       s.h.revel.faults.clear();
-      const sweep = await s.h.api().post('/api/sync/tripleseat?hours_back=48');
+      const sweep = await s.h.api().post('/api/sync/tripleseat?hours_back=48&wait=25');
       const after = await settle(s);
       const result = audit(s, after);
 
@@ -245,13 +245,13 @@ describe('reliability: Revel down for a simulated hour (SQLite, injected clock)'
     const s = await setUp(4, 73_200_000);
     try {
       s.h.revel.faults.set([{ errorRate: 1, errorStatus: 503 }]);
-      const found = await s.h.api().post('/api/sync/tripleseat?hours_back=48');
+      const found = await s.h.api().post('/api/sync/tripleseat?hours_back=48&wait=25');
       expect(found.status).toBe(200);
       const during = await live(s, HOUR_MS);
       expect(countStates(during)).toEqual({ FAILED: EVENTS });
 
       s.h.revel.faults.clear();
-      const sweep = await s.h.api().post('/api/sync/tripleseat?hours_back=48');
+      const sweep = await s.h.api().post('/api/sync/tripleseat?hours_back=48&wait=25');
       const after = await settle(s);
       const result = audit(s, after);
       printFigures('Outage after a reconciliation found the events (MAX_ATTEMPTS=4)', [

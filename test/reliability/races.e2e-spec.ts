@@ -111,7 +111,10 @@ describePg('reliability: races for one event across two replicas (PostgreSQL)', 
         ),
       );
       const manual = api(replicas[round % 2].url, `/api/sync/tripleseat?event_id=${id}`);
-      const reconcile = api(replicas[(round + 1) % 2].url, '/api/sync/tripleseat?hours_back=48');
+      const reconcile = api(
+        replicas[(round + 1) % 2].url,
+        '/api/sync/tripleseat?hours_back=48&wait=25',
+      );
       const [answers, single, bulk] = await Promise.all([Promise.all(hooks), manual, reconcile]);
 
       for (const answer of answers) {

@@ -169,7 +169,8 @@ describe('reliability: secrets never reach a log line or a response', () => {
       ).status,
     ).toBe(200);
     expect(
-      (await call(good.url, '/api/sync/tripleseat?hours_back=24', bearer(GOOD.apiToken))).status,
+      (await call(good.url, '/api/sync/tripleseat?hours_back=24&wait=25', bearer(GOOD.apiToken)))
+        .status,
     ).toBe(200);
     expect((await call(good.url, '/api/sync/runs', bearer(GOOD.apiToken))).status).toBe(200);
     // Forged webhooks and wrong tokens.
