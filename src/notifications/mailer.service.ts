@@ -7,8 +7,8 @@ import {
   Optional,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { createTransport, Transporter } from 'nodemailer';
-import SMTPTransport from 'nodemailer/lib/smtp-transport';
+import type { Transporter } from 'nodemailer';
+import type SMTPTransport from 'nodemailer/lib/smtp-transport';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { mailConfig } from '../config/configuration';
 import {
@@ -106,7 +106,10 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
     for (const [key, value] of Object.entries(TRANSPORT_DEFAULTS)) {
       if (!url.searchParams.has(key)) url.searchParams.set(key, value);
     }
-    // No connection is made here: the pool connects on the first send.
+    // No connection is made here: the pool connects on the first send. nodemailer is loaded only
+    // when e-mail is on: with notifications off it would cost memory for nothing.
+    // eslint-disable-next-line @typescript-eslint/no-require-imports
+    const { createTransport } = require('nodemailer') as typeof import('nodemailer');
     this.transport = createTransport(url.toString());
   }
 
