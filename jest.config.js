@@ -23,7 +23,8 @@ module.exports = {
       rootDir: '.',
       testMatch: ['<rootDir>/test/**/*.e2e-spec.ts'],
       transform,
-      testTimeout: 60000,
+      // A project's own `testTimeout` is ignored by Jest; the setup file sets 60 s for e2e.
+      setupFilesAfterEnv: ['<rootDir>/test/support/jest-e2e.setup.ts'],
     },
   ],
 };

@@ -6,8 +6,9 @@ import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { CommonModule } from './common/common.module';
 import { loggerParams } from './common/logging';
-import { throttlerModule } from './common/throttling';
+import { throttlerModule, ThrottlingModule } from './common/throttling';
 import { allConfigNamespaces, validateConfiguration } from './config/configuration';
+import { loadEnvFile } from './config/env-file';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { DoctorModule } from './doctor/doctor.module';
@@ -31,12 +32,15 @@ export class AppModule {
    * the app starts (main.ts prints a failure as one message) and tests can set it first.
    */
   static forRoot(options: AppOptions = {}): DynamicModule {
+    // `.env` first, so that it is part of what is validated (the real environment wins over it).
+    loadEnvFile();
     // ConfigModule validates asynchronously; validating here first makes a bad configuration fail
     // at once, with the one message that names every problem (variables and location map).
     validateConfiguration(process.env);
     const config = ConfigModule.forRoot({
       isGlobal: true,
-      ignoreEnvFile: process.env.NODE_ENV === 'test',
+      // Read above, once, with the environment winning; ConfigModule must not read it again.
+      ignoreEnvFile: true,
       validate: validateConfiguration,
       load: allConfigNamespaces,
       cache: true,
@@ -51,6 +55,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerParams(logLevel, options.logStream)),
         ScheduleModule.forRoot(),
         throttlerModule,
+        ThrottlingModule,
         CommonModule,
         MetricsModule,
         DatabaseModule,

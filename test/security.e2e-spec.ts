@@ -6,7 +6,11 @@ describe('Security hardening (e2e)', () => {
 
   beforeAll(async () => {
     h = await startHarness({
-      env: { API_RATE_LIMIT_PER_MINUTE: '3', WEBHOOK_RATE_LIMIT_PER_MINUTE: '4' },
+      env: {
+        API_RATE_LIMIT_PER_MINUTE: '3',
+        WEBHOOK_RATE_LIMIT_PER_MINUTE: '4',
+        WEBHOOK_UNSIGNED_RATE_LIMIT_PER_MINUTE: '2',
+      },
     });
   });
 
@@ -38,7 +42,7 @@ describe('Security hardening (e2e)', () => {
     for (let i = 0; i < 10; i += 1) await request(h.url).get('/health/live').expect(200);
   });
 
-  it('should throttle webhooks on their own budget, before the signature is even checked', async () => {
+  it('should throttle signed webhooks on their budget and unsigned or forged ones on another', async () => {
     const statuses: number[] = [];
     for (let i = 0; i < 6; i += 1) {
       statuses.push(
@@ -52,10 +56,18 @@ describe('Security hardening (e2e)', () => {
     }
     expect(statuses.slice(0, 4)).toEqual([200, 200, 200, 200]);
     expect(statuses.slice(4)).toEqual([429, 429]);
-    const forged = await h.webhook(
-      { webhook_trigger_type: 'UPDATE_EVENT', event: { id: 9 } },
-      { key: 'nope' },
-    );
-    expect(forged.status).toBe(429);
+    // A forged delivery does not spend the signed budget, and is refused on its own.
+    const forged: number[] = [];
+    for (let i = 0; i < 3; i += 1) {
+      forged.push(
+        (
+          await h.webhook(
+            { webhook_trigger_type: 'UPDATE_EVENT', event: { id: 9 + i } },
+            { key: 'nope' },
+          )
+        ).status,
+      );
+    }
+    expect(forged).toEqual([401, 401, 429]);
   });
 });

@@ -5,6 +5,7 @@ import {
   HttpException,
   HttpStatus,
   Logger,
+  ServiceUnavailableException,
 } from '@nestjs/common';
 import { STATUS_CODES } from 'node:http';
 import type { Response } from 'express';
@@ -47,7 +48,10 @@ export class AllExceptionsFilter implements ExceptionFilter {
             : (exception.message ?? 'Bad request'),
       };
     }
-    if (status >= 500) {
+    if (status === 503 && exception instanceof ServiceUnavailableException) {
+      // The database or a dependency is away: expected during a failover, and it says so already.
+      this.logger.warn({ err: { message: exception.message } }, 'request answered 503');
+    } else if (status >= 500) {
       this.logger.error(
         {
           err:

@@ -1,14 +1,28 @@
+import { Global, Inject, Injectable, Module } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ThrottlerModule } from '@nestjs/throttler';
+import {
+  InjectThrottlerStorage,
+  ThrottlerException,
+  ThrottlerModule,
+  ThrottlerStorage,
+} from '@nestjs/throttler';
+import type { Request, Response } from 'express';
 import { httpConfig } from '../config/configuration';
 
 /**
- * Two named limits per client address: `webhook` (generous: TripleSeat bursts, and a dropped
- * delivery costs a re-send) and `api` (operators and monitors). Each controller skips the other's.
+ * Named limits per client address: `webhook` (generous: TripleSeat bursts, and a dropped delivery
+ * costs a re-send) and `api` (operators and monitors). Each controller skips the other's.
  * Counters live in memory per replica, which bounds abuse without shared state.
+ *
+ * The webhook's budgets are spent after the signature check (RequestBudgets, below): a signed
+ * delivery spends `webhook`, anything else `webhook-unsigned`, so junk from an address (or from
+ * behind the same proxy) can never use up what TripleSeat's deliveries need.
  */
 export const THROTTLE_WEBHOOK = 'webhook';
 export const THROTTLE_API = 'api';
+export const THROTTLE_WEBHOOK_UNSIGNED = 'webhook-unsigned';
+
+const WINDOW_MS = 60_000;
 
 export const throttlerModule = ThrottlerModule.forRootAsync({
   inject: [httpConfig.KEY],
@@ -16,8 +30,41 @@ export const throttlerModule = ThrottlerModule.forRootAsync({
     setHeaders: true,
     errorMessage: 'Too many requests; slow down',
     throttlers: [
-      { name: THROTTLE_WEBHOOK, ttl: 60_000, limit: config.webhookPerMinute },
-      { name: THROTTLE_API, ttl: 60_000, limit: config.apiPerMinute },
+      { name: THROTTLE_WEBHOOK, ttl: WINDOW_MS, limit: config.webhookPerMinute },
+      { name: THROTTLE_API, ttl: WINDOW_MS, limit: config.apiPerMinute },
     ],
   }),
 });
+
+export type WebhookBudget = typeof THROTTLE_WEBHOOK | typeof THROTTLE_WEBHOOK_UNSIGNED;
+
+/**
+ * Per-address budgets spent by hand, at the point where the request is known to be signed or
+ * not. Shares the throttler's storage (and so its expiry) with the named limits above.
+ */
+@Injectable()
+export class RequestBudgets {
+  constructor(
+    @InjectThrottlerStorage() private readonly storage: ThrottlerStorage,
+    @Inject(httpConfig.KEY) private readonly config: ConfigType<typeof httpConfig>,
+  ) {}
+
+  /** Spends one request of `budget` for the client; throws 429 (with Retry-After) when it is spent. */
+  async spend(budget: WebhookBudget, req: Request, res: Response): Promise<void> {
+    const limit =
+      budget === THROTTLE_WEBHOOK
+        ? this.config.webhookPerMinute
+        : this.config.webhookUnsignedPerMinute;
+    // req.ip honours TRUST_PROXY; without a proxy it is the peer address.
+    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
+    const record = await this.storage.increment(`${budget}:${client}`, WINDOW_MS, limit, 0, budget);
+    if (!record.isBlocked) return;
+    const retryAfter = Math.max(1, Math.ceil(record.timeToBlockExpire || record.timeToExpire));
+    res.setHeader('Retry-After', String(retryAfter));
+    throw new ThrottlerException('Too many requests; slow down');
+  }
+}
+
+@Global()
+@Module({ providers: [RequestBudgets], exports: [RequestBudgets] })
+export class ThrottlingModule {}

@@ -102,9 +102,17 @@ export const httpConfig = registerAs('http', () => {
   const e = env();
   return {
     webhookPerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE,
+    webhookUnsignedPerMinute: e.WEBHOOK_UNSIGNED_RATE_LIMIT_PER_MINUTE,
     apiPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
+    headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
+    bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
   };
+});
+
+export const ledgerConfig = registerAs('ledger', () => {
+  const e = env();
+  return { retentionDays: e.LEDGER_RETENTION_DAYS };
 });
 
 export const mailConfig = registerAs('mail', () => {
@@ -119,4 +127,5 @@ export const allConfigNamespaces = [
   syncConfig,
   mailConfig,
   httpConfig,
+  ledgerConfig,
 ];

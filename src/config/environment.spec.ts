@@ -192,6 +192,29 @@ describe(validateEnvironment.name, () => {
     expect(error.message).not.toMatch(/31337|too-short-tok/);
   });
 
+  it('should default the request bounds, the unsigned webhook budget and the retention, and bound them', () => {
+    expect(validateEnvironment({ ...REQUIRED })).toMatchObject({
+      HTTP_HEADERS_TIMEOUT_MS: 10000,
+      HTTP_BODY_TIMEOUT_MS: 10000,
+      WEBHOOK_UNSIGNED_RATE_LIMIT_PER_MINUTE: 600,
+      LEDGER_RETENTION_DAYS: 30,
+    });
+    expect(
+      validateEnvironment({ ...REQUIRED, LEDGER_RETENTION_DAYS: '0' }).LEDGER_RETENTION_DAYS,
+    ).toBe(0);
+    const error = validationErrorOf({
+      ...REQUIRED,
+      LEDGER_RETENTION_DAYS: '-1',
+      HTTP_BODY_TIMEOUT_MS: '5',
+      HTTP_HEADERS_TIMEOUT_MS: 'soon',
+    });
+    expect(error.problems.map((p) => p.split(':')[0]).sort()).toEqual([
+      'HTTP_BODY_TIMEOUT_MS',
+      'HTTP_HEADERS_TIMEOUT_MS',
+      'LEDGER_RETENTION_DAYS',
+    ]);
+  });
+
   it('should show the bad value of a variable that is not a secret', () => {
     const error = validationErrorOf({ ...REQUIRED, LOG_LEVEL: 'verbose' });
 

@@ -274,6 +274,16 @@ export class EnvironmentVariables {
   @Min(1000)
   RETRY_MAX_DELAY_MS = 3600000;
 
+  /**
+   * Webhook deliveries and finished reconciliation runs older than this many days are pruned (an
+   * hourly job, one replica per hour); event rows and their history are kept. 0 keeps everything.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(3650)
+  LEDGER_RETENTION_DAYS = 30;
+
   // API
   @IsString()
   @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
@@ -289,6 +299,29 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   API_RATE_LIMIT_PER_MINUTE = 600;
+
+  /**
+   * Unsigned (or wrongly signed) webhook requests per client address and minute. A budget of their
+   * own: junk never spends the signed deliveries' WEBHOOK_RATE_LIMIT_PER_MINUTE.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  WEBHOOK_UNSIGNED_RATE_LIMIT_PER_MINUTE = 600;
+
+  /** How long a client may take to send a request's headers. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1000)
+  @Max(120000)
+  HTTP_HEADERS_TIMEOUT_MS = 10000;
+
+  /** How long a client may take to send a request's body once its headers arrived (then 408). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(100)
+  @Max(120000)
+  HTTP_BODY_TIMEOUT_MS = 10000;
 
   /** Express `trust proxy`: set behind a load balancer so client addresses come from X-Forwarded-For. */
   @IsOptional()

@@ -97,11 +97,44 @@ export interface ReconciliationRunTable {
   lease_expires_at: EpochMs | null;
 }
 
+/**
+ * The ledger's identity: one row, written when the database is created. Revel record UUIDs derive
+ * from `id`, so two ledgers never take each other's orders for their own (SPEC §8).
+ */
+export interface LedgerIdentityTable {
+  id: string;
+  /** 'created' (a new database: a random id) or 'migrated' (from before identities: LEGACY_LEDGER_ID). */
+  origin: 'created' | 'migrated';
+  created_at: EpochMs;
+  /** Touched by the readiness write probe. */
+  probed_at: EpochMs | null;
+}
+
+/** Maintenance jobs that run once per slot across replicas (retention). */
+export interface LedgerJobTable {
+  name: string;
+  /** The last slot a replica claimed; a replica runs a slot only by advancing this. */
+  slot: number;
+  owner: string | null;
+  started_at: EpochMs | null;
+  finished_at: EpochMs | null;
+  /** What the last run did, as JSON. */
+  result: string | null;
+}
+
+/**
+ * The id a database migrated from before ledger identities gets. Its record UUIDs stay exactly
+ * those of the fixed namespace it always used, so orders it left half-written still complete.
+ */
+export const LEGACY_LEDGER_ID = '00000000-0000-0000-0000-000000000000';
+
 export interface Database {
   sync_events: SyncEventTable;
   sync_event_history: SyncEventHistoryTable;
   webhook_deliveries: WebhookDeliveryTable;
   reconciliation_runs: ReconciliationRunTable;
+  ledger_identity: LedgerIdentityTable;
+  ledger_jobs: LedgerJobTable;
 }
 
 export type SyncEventRow = Selectable<SyncEventTable>;

@@ -103,6 +103,11 @@ export class LedgerRepository {
     return this.database.db;
   }
 
+  /** This ledger's identity: Revel record UUIDs derive from it (SPEC §8). */
+  get ledgerId(): string {
+    return this.database.ledgerId;
+  }
+
   private now(): number {
     return this.clock.now().getTime();
   }
@@ -849,5 +854,74 @@ export class LedgerRepository {
       .where('delivery_key', '=', deliveryKey)
       .executeTakeFirst();
     return row !== undefined;
+  }
+
+  // Manual bulk runs (the asynchronous sync API) and what a run wrote
+
+  /**
+   * Records a manual run that runs in the background, with a lease its replica renews
+   * (renewRunLease) while it runs: a lease that expired on a run still `running` means the
+   * replica stopped before finishing it.
+   */
+  async startLeasedManualRun(
+    owner: string,
+    hoursBack: number,
+    correlationId: string,
+    leaseMs: number,
+  ): Promise<ReconciliationRunRow> {
+    const now = this.now();
+    return this.db
+      .insertInto('reconciliation_runs')
+      .values({
+        slot: null,
+        kind: 'manual',
+        owner,
+        status: 'running',
+        started_at: now,
+        hours_back: hoursBack,
+        correlation_id: correlationId,
+        lease_expires_at: now + leaseMs,
+      })
+      .returningAll()
+      .executeTakeFirstOrThrow();
+  }
+
+  async getRun(id: number): Promise<ReconciliationRunRow | undefined> {
+    return this.db
+      .selectFrom('reconciliation_runs')
+      .selectAll()
+      .where('id', '=', id)
+      .executeTakeFirst();
+  }
+
+  /**
+   * The INJECTED outcomes that pipeline passes working for `correlationId` recorded at or after
+   * `since`, among `eventIds`: event id → the details of those entries, oldest first. A pass runs under the correlation id
+   * of the work that queued its event, so these are the orders that work wrote, whichever worker
+   * or replica claimed the row. Drift checks and resyncs record INJECTED too; the caller tells
+   * them apart by the detail.
+   */
+  async injectedOutcomes(
+    eventIds: string[],
+    correlationId: string,
+    since: number,
+  ): Promise<Map<string, (string | null)[]>> {
+    const found = new Map<string, (string | null)[]>();
+    // Bounded lists: SQLite caps the parameters of one statement.
+    for (let i = 0; i < eventIds.length; i += 500) {
+      const rows = await this.db
+        .selectFrom('sync_event_history')
+        .select(['event_id', 'detail'])
+        .where('event_id', 'in', eventIds.slice(i, i + 500))
+        .where('state', '=', 'INJECTED')
+        .where('reason', '=', 'INJECTED')
+        .where('correlation_id', '=', correlationId)
+        .where('at', '>=', since)
+        .orderBy('id')
+        .execute();
+      for (const row of rows)
+        found.set(row.event_id, [...(found.get(row.event_id) ?? []), row.detail]);
+    }
+    return found;
   }
 }

@@ -2,6 +2,11 @@ import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { DatabaseService } from '../database/database.service';
 
+/**
+ * Up when the ledger can be written, not merely read: a full disk, a read-only file or a read-only
+ * standby after a failover leave reads working while no webhook could be recorded. The write probe
+ * is cached for a few seconds (DatabaseService), so frequent probes cost one small UPDATE.
+ */
 @Injectable()
 export class DatabaseHealthIndicator {
   constructor(
@@ -11,11 +16,15 @@ export class DatabaseHealthIndicator {
 
   async isHealthy(key = 'database'): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
-    try {
-      await this.database.ping();
-      return indicator.up({ dialect: this.database.dialect });
-    } catch (error) {
-      return indicator.down({ dialect: this.database.dialect, message: (error as Error).message });
-    }
+    const probe = await this.database.probeWrite();
+    const data = {
+      dialect: this.database.dialect,
+      writable: probe.ok,
+      probedAt: new Date(probe.at).toISOString(),
+      latencyMs: probe.latencyMs,
+    };
+    return probe.ok
+      ? indicator.up(data)
+      : indicator.down({ ...data, message: probe.message ?? 'the ledger cannot be written' });
   }
 }

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
 import { Clock } from '../common/clock';
+import { ReconciliationRunRow } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
 import { ReconciliationScheduler } from '../sync/reconciliation.scheduler';
 
@@ -19,7 +20,13 @@ export class ReconciliationHealthIndicator {
 
   async isHealthy(key = 'reconciliation'): Promise<HealthIndicatorResult> {
     const indicator = this.health.check(key);
-    const last = await this.ledger.lastRun('succeeded');
+    let last: ReconciliationRunRow | undefined;
+    try {
+      last = await this.ledger.lastRun('succeeded');
+    } catch (error) {
+      // The database indicator says why; this one must not turn the answer into a 500.
+      return indicator.down({ message: `last run unknown: ${(error as Error).message}` });
+    }
     const lastSuccessAt = last ? (last.finished_at ?? last.started_at) : undefined;
     const reference = Math.max(lastSuccessAt ?? 0, this.scheduler.startedAt.getTime());
     const ageMs = this.clock.now().getTime() - reference;

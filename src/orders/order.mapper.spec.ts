@@ -8,11 +8,19 @@ import {
 } from '../../sandbox/tripleseat.fixtures';
 import type { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
 import type { CatalogProduct } from './product-matcher';
+import { LEGACY_LEDGER_ID } from '../database/database.types';
 import {
   type BuildOrderDraftInput,
   buildOrderDraft,
   contentHash,
+  historyUuid,
+  itemUuid,
+  ledgerNamespace,
   makeUpText,
+  ORDER_UUID_NAMESPACE,
+  orderUuid,
+  paymentUuid,
+  resyncItemUuid,
 } from './order.mapper';
 
 const tropicana: Location = {
@@ -61,8 +69,18 @@ const fixtureBooking = (): TripleSeatBooking => ({
 
 const now = new Date('2025-12-29T01:35:10Z');
 
+/** What version 0.1.0 (one fixed namespace for every ledger) wrote for event 55521609. */
+const LEGACY_ORDER_UUID_55521609 = 'ae3f98a3-280a-59f5-8257-73863177abbc';
+const LEGACY_PAYMENT_UUID_55521609 = 'bbac4372-9087-50d4-bdaa-96912e16f3e9';
+const LEGACY_HISTORY_UUID_55521609 = 'b509d303-0cf0-5d4a-85bf-795c3e39e459';
+const LEGACY_ITEM0_UUID_55521609 = 'f338558a-cd20-57b1-a472-df07dbbd89ed';
+
+/** A ledger created after identities existed (a random id, fixed here). */
+const LEDGER = '3b1f0a6e-8c2d-4e5f-9a7b-1c2d3e4f5a6b';
+
 const build = (overrides: Partial<BuildOrderDraftInput> = {}) =>
   buildOrderDraft({
+    ledgerId: LEDGER,
     event: fixtureEvent(),
     booking: fixtureBooking(),
     location: tropicana,
@@ -275,6 +293,46 @@ describe(buildOrderDraft.name, () => {
     const other = build({ event: { ...event, id: '55521610' } });
     expect(other.orderUuid).not.toBe(first.orderUuid);
     expect(other.lines[0].uuid).not.toBe(first.lines[0].uuid);
+  });
+
+  it("should give each ledger its own UUIDs for the same event, so no ledger adopts another one's order", () => {
+    const event = withItems([{ name: 'OG' }, { name: 'TRIPLE OG' }]);
+    const mine = build({ event });
+    const theirs = build({ event, ledgerId: 'a9e8d7c6-b5a4-4392-8170-6f5e4d3c2b1a' });
+    const ids = (d: typeof mine) => [
+      d.orderUuid,
+      d.paymentUuid,
+      d.historyUuid,
+      ...d.lines.map((l) => l.uuid),
+    ];
+    const shared = ids(mine).filter((id) => ids(theirs).includes(id));
+    expect(shared).toEqual([]);
+    // Everything else about the order is the same: only the records' identities differ.
+    expect(contentHash(theirs)).toBe(contentHash(mine));
+    expect(theirs.localId).toBe(mine.localId);
+  });
+
+  it("should derive a ledger's namespace from its id under the fixed root, case-insensitively", () => {
+    expect(ledgerNamespace(LEDGER)).toBe(ledgerNamespace(LEDGER.toUpperCase()));
+    expect(ledgerNamespace(LEDGER)).not.toBe(ORDER_UUID_NAMESPACE);
+    expect(orderUuid(LEDGER, '55521609')).toBe(build().orderUuid);
+    expect(() => ledgerNamespace('not-a-uuid')).toThrow(RangeError);
+  });
+
+  it('should keep exactly the pre-identity UUIDs for a ledger migrated from before identities', () => {
+    // The values the fixed namespace gave before ledger identities existed: a partial order
+    // written by the old version must still be recognised as this ledger's own and completed.
+    const draft = build({ ledgerId: LEGACY_LEDGER_ID });
+    expect(draft.orderUuid).toBe(LEGACY_ORDER_UUID_55521609);
+    expect(ledgerNamespace(LEGACY_LEDGER_ID)).toBe(ORDER_UUID_NAMESPACE);
+    expect(orderUuid(LEGACY_LEDGER_ID, '55521609')).toBe(LEGACY_ORDER_UUID_55521609);
+    expect(paymentUuid(LEGACY_LEDGER_ID, '55521609')).toBe(LEGACY_PAYMENT_UUID_55521609);
+    expect(historyUuid(LEGACY_LEDGER_ID, '55521609')).toBe(LEGACY_HISTORY_UUID_55521609);
+    expect(itemUuid(LEGACY_LEDGER_ID, '55521609', 0)).toBe(LEGACY_ITEM0_UUID_55521609);
+    expect(resyncItemUuid('55521609', 0, 'h')).toBe(
+      resyncItemUuid('55521609', 0, 'h', LEGACY_LEDGER_ID),
+    );
+    expect(resyncItemUuid('55521609', 0, 'h', LEDGER)).not.toBe(resyncItemUuid('55521609', 0, 'h'));
   });
 
   it('should tie a line UUID to its TripleSeat position, not to its position among matched lines', () => {

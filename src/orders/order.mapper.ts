@@ -1,7 +1,8 @@
 import { createHash } from 'node:crypto';
 import { DateTime } from 'luxon';
-import { v5 as uuidv5 } from 'uuid';
+import { validate as isUuid, v5 as uuidv5 } from 'uuid';
 import type { Location } from '../config/locations';
+import { LEGACY_LEDGER_ID } from '../database/database.types';
 import type {
   TripleSeatBooking,
   TripleSeatDocument,
@@ -19,25 +20,57 @@ import type {
 import { type CatalogProduct, matchLine, type MatchResult } from './product-matcher';
 
 /**
- * Namespace of every UUID this service gives a Revel record. Fixed forever: changing it would
- * give a retried event new UUIDs, and a crash-interrupted order could no longer be completed.
+ * The root namespace of every UUID this service gives a Revel record. Fixed forever. Each ledger
+ * derives its own namespace from it and its id (`ledgerNamespace`); a database migrated from before
+ * ledger identities (LEGACY_LEDGER_ID) uses this one unchanged, so a crash-interrupted order it
+ * began before the upgrade is still recognised as its own and completed.
  */
 export const ORDER_UUID_NAMESPACE = '6f1c7a52-3b0e-4d8e-9a47-2c5d1e8b9f30';
 
-export const orderUuid = (eventId: string): string =>
-  uuidv5(`order:${eventId}`, ORDER_UUID_NAMESPACE);
-export const itemUuid = (eventId: string, index: number): string =>
-  uuidv5(`item:${eventId}:${index}`, ORDER_UUID_NAMESPACE);
+/**
+ * The namespace of one ledger's record UUIDs. Two ledgers (two databases) pointed at one Revel
+ * account give the same event different UUIDs, so neither ever takes the other's order for its own:
+ * the second sees a foreign order (ALREADY_EXISTS) and adds nothing to it.
+ */
+export function ledgerNamespace(ledgerId: string): string {
+  if (ledgerId === LEGACY_LEDGER_ID) return ORDER_UUID_NAMESPACE;
+  if (!isUuid(ledgerId))
+    throw new RangeError(`ledger id ${JSON.stringify(ledgerId)} is not a UUID`);
+  return uuidv5(ledgerId.toLowerCase(), ORDER_UUID_NAMESPACE);
+}
+
+const namespaces = new Map<string, string>();
+/** Memoised: the namespace is derived on every UUID, and a process has one ledger. */
+function namespaceOf(ledgerId: string): string {
+  let namespace = namespaces.get(ledgerId);
+  if (namespace === undefined) {
+    namespace = ledgerNamespace(ledgerId);
+    if (namespaces.size > 16) namespaces.clear();
+    namespaces.set(ledgerId, namespace);
+  }
+  return namespace;
+}
+
+export const orderUuid = (ledgerId: string, eventId: string): string =>
+  uuidv5(`order:${eventId}`, namespaceOf(ledgerId));
+export const itemUuid = (ledgerId: string, eventId: string, index: number): string =>
+  uuidv5(`item:${eventId}:${index}`, namespaceOf(ledgerId));
 /**
  * An item a resync adds to an order already written: new for every content (`hash`), so it never
- * collides with the items of the first write or of an earlier resync.
+ * collides with the items of the first write or of an earlier resync. A resync only touches an
+ * order this ledger wrote (its payment carries our UUID), so the ledger id is optional here; given,
+ * the item is this ledger's like every other record.
  */
-export const resyncItemUuid = (eventId: string, index: number, hash: string): string =>
-  uuidv5(`resync-item:${eventId}:${index}:${hash}`, ORDER_UUID_NAMESPACE);
-export const paymentUuid = (eventId: string): string =>
-  uuidv5(`payment:${eventId}`, ORDER_UUID_NAMESPACE);
-export const historyUuid = (eventId: string): string =>
-  uuidv5(`history:${eventId}`, ORDER_UUID_NAMESPACE);
+export const resyncItemUuid = (
+  eventId: string,
+  index: number,
+  hash: string,
+  ledgerId: string = LEGACY_LEDGER_ID,
+): string => uuidv5(`resync-item:${eventId}:${index}:${hash}`, namespaceOf(ledgerId));
+export const paymentUuid = (ledgerId: string, eventId: string): string =>
+  uuidv5(`payment:${eventId}`, namespaceOf(ledgerId));
+export const historyUuid = (ledgerId: string, eventId: string): string =>
+  uuidv5(`history:${eventId}`, namespaceOf(ledgerId));
 
 function text(value: string | null | undefined): string | undefined {
   if (typeof value !== 'string') return undefined;
@@ -137,6 +170,11 @@ export function makeUpText(
 }
 
 export interface BuildOrderDraftInput {
+  /**
+   * The ledger's identity (DatabaseService.ledgerId): the record UUIDs derive from it, so that
+   * another ledger never completes or adds to this one's orders (SPEC §8).
+   */
+  ledgerId: string;
   event: TripleSeatEvent;
   /** Read only when the event has no usable document (the packing-field last resort). */
   booking?: TripleSeatBooking;
@@ -210,7 +248,7 @@ export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
       item.priceCents ?? (revelPrice !== undefined && revelPrice > 0 ? revelPrice : 0);
     lines.push({
       index: item.index,
-      uuid: itemUuid(eventId, item.index),
+      uuid: itemUuid(input.ledgerId, eventId, item.index),
       productId: result.product.id,
       productName: result.product.name,
       sourceName: item.name,
@@ -257,9 +295,9 @@ export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
     establishmentId: location.revelEstablishmentId,
     localId,
     legacyLocalIds,
-    orderUuid: orderUuid(eventId),
-    paymentUuid: paymentUuid(eventId),
-    historyUuid: historyUuid(eventId),
+    orderUuid: orderUuid(input.ledgerId, eventId),
+    paymentUuid: paymentUuid(input.ledgerId, eventId),
+    historyUuid: historyUuid(input.ledgerId, eventId),
     ...(callName ? { callName } : {}),
     notes: [`Triple Seat Event #${eventId}`, phone ? `Phone: ${phone}` : '', breakdown]
       .filter((part) => part !== '')

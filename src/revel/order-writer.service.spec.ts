@@ -4,6 +4,7 @@ import { fixtureProducts, RevelSandbox } from '../../sandbox/revel.sandbox';
 import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
 import { OrderDraft, OrderLine, OrderWriteProgress } from '../orders/order-draft';
+import { historyUuid, itemUuid, orderUuid, paymentUuid } from '../orders/order.mapper';
 import { centsToDecimal, InvalidOrderDraftError, RevelOrderWriter } from './order-writer.service';
 import { REVEL_HTTP_TUNING } from './revel.client';
 import { RevelModule } from './revel.module';
@@ -268,6 +269,41 @@ describe(RevelOrderWriter.name, () => {
     expect(writes()).toBe(0);
     expect(book.saved).toHaveLength(0);
     expect(sandbox.orders()).toHaveLength(1);
+  });
+
+  it('should leave a partial order of another ledger alone, which its own ledger then completes', async () => {
+    // Two ledgers (two databases) against one Revel account: the same event, their own UUIDs.
+    const ledgerDraft = (ledgerId: string) =>
+      draft({
+        orderUuid: orderUuid(ledgerId, EVENT_ID),
+        paymentUuid: paymentUuid(ledgerId, EVENT_ID),
+        historyUuid: historyUuid(ledgerId, EVENT_ID),
+        lines: draft().lines.map((l) => ({ ...l, uuid: itemUuid(ledgerId, EVENT_ID, l.index) })),
+      });
+    const mine = ledgerDraft('3b1f0a6e-8c2d-4e5f-9a7b-1c2d3e4f5a6b');
+    const theirs = ledgerDraft('a9e8d7c6-b5a4-4392-8170-6f5e4d3c2b1a');
+    const myBook = ledger();
+    sandbox.faults.add({
+      method: 'POST',
+      path: '/resources/OrderItem/',
+      next: { count: 3, kind: 'status', status: 503, after: 2 },
+    });
+    await expect(writer.write(mine, {}, myBook.save)).rejects.toBeInstanceOf(UpstreamError);
+    const [partial] = sandbox.orders({ establishment: ESTABLISHMENT });
+    expect(sandbox.orderItems(partial.id)).toHaveLength(2);
+    sandbox.faults.clear();
+    const before = writes();
+
+    const other = await writer.write(theirs, {}, ledger().save);
+
+    expect(other).toEqual({ kind: 'already-exists', orderId: partial.id, localId: mine.localId });
+    expect(writes()).toBe(before);
+    expect(sandbox.orderItems(partial.id)).toHaveLength(2);
+    expect(sandbox.payments(partial.id)).toHaveLength(0);
+
+    const done = await writer.write(mine, myBook.last(), myBook.save);
+    expect(done).toMatchObject({ kind: 'written', orderId: partial.id, resumed: true });
+    expect(expectOneCompleteOrder(mine)).toBe(partial.id);
   });
 
   it('should create nothing when the lookup fails, and say so with a retryable error', async () => {

@@ -4,9 +4,11 @@ import { Clock } from '../common/clock';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { UpstreamError } from '../common/upstream.error';
 import { revelConfig, syncConfig } from '../config/configuration';
+import { DatabaseUnavailableError } from '../database/database-errors';
 import { LedgerState, ORDER_EXISTS_STATES, SyncEventRow } from '../database/database.types';
 import { LedgerRepository, Outcome } from '../database/ledger.repository';
 import { MailerService } from '../notifications/mailer.service';
+import type { AttentionState } from '../notifications/notification.types';
 import { OrderDraft, OrderWriteProgress } from '../orders/order-draft';
 import { RevelOrderWriter } from '../revel/order-writer.service';
 import { RevelProductCatalog } from '../revel/product-catalog';
@@ -19,10 +21,25 @@ import { centsToDecimalString } from '../orders/money';
 import { hasInvoiceLines } from '../orders/invoice';
 import { buildOrderDraft, contentHash } from '../orders/order.mapper';
 import { ReasonCode } from './reason-codes';
+import { PARTIAL_ORDER_COMPLETED } from './sync.types';
 
 /** Raised when a worker finds that its lease is gone: someone else owns the event now. */
 export class LeaseLostError extends Error {
   override readonly name = 'LeaseLostError';
+}
+
+/**
+ * Raised by `process` when the worker asked it to stop (shutdown) and it reached a step boundary of
+ * the Revel write with its progress saved: the caller releases the row, and whoever claims it next
+ * resumes the order from that step.
+ */
+export class StopRequestedError extends Error {
+  override readonly name = 'StopRequestedError';
+}
+
+export interface ProcessOptions {
+  /** Asked after each saved Revel write step: true stops the pass there (StopRequestedError). */
+  shouldStop?: () => boolean;
 }
 
 /**
@@ -92,8 +109,17 @@ export class EventPipelineService {
     return this.config.leaseSeconds * 1000;
   }
 
-  /** Processes a row claimed by `owner`; returns the state it settled in. */
-  async process(row: SyncEventRow, owner: string): Promise<LedgerState | undefined> {
+  /**
+   * Processes a row claimed by `owner`; returns the state it settled in. It settles every failure
+   * of the upstreams itself; it throws only when the ledger is unavailable (DatabaseUnavailableError:
+   * nothing can be recorded, and no attempt is counted) or when `shouldStop` stopped it
+   * (StopRequestedError).
+   */
+  async process(
+    row: SyncEventRow,
+    owner: string,
+    options: ProcessOptions = {},
+  ): Promise<LedgerState | undefined> {
     const eventId = row.event_id;
     const cid = currentCorrelationId();
     const settle = async (outcome: Outcome): Promise<LedgerState | undefined> => {
@@ -134,7 +160,8 @@ export class EventPipelineService {
           detail,
           sourceUpdatedAt,
         });
-        if (state) await this.notifyFailure(event, eventId, verdict.reason, detail, row.attempts);
+        if (state)
+          await this.notifyFailure('FAILED', event, eventId, verdict.reason, detail, row.attempts);
         return state;
       }
       if (verdict.outcome === 'skip') {
@@ -184,6 +211,7 @@ export class EventPipelineService {
         });
         if (state)
           await this.notifyFailure(
+            'SKIPPED',
             event,
             eventId,
             ReasonCode.NO_ITEMS_MATCHED,
@@ -215,6 +243,9 @@ export class EventPipelineService {
           p.orderId ? String(p.orderId) : undefined,
         );
         if (!ok) throw new LeaseLostError(`lease on event ${eventId} lost during the Revel write`);
+        if (options.shouldStop?.()) {
+          throw new StopRequestedError(`stopped after a saved step of event ${eventId}'s order`);
+        }
       });
       if (outcome.kind === 'already-exists') {
         return await settle({
@@ -230,7 +261,7 @@ export class EventPipelineService {
       const state = await settle({
         state: 'INJECTED',
         reason: ReasonCode.INJECTED,
-        detail: outcome.resumed ? 'completed a partially written order' : undefined,
+        detail: outcome.resumed ? PARTIAL_ORDER_COMPLETED : undefined,
         revelOrderId: String(outcome.orderId),
         orderSummary: summary,
         contentHash: hash,
@@ -274,6 +305,11 @@ export class EventPipelineService {
       this.logger.warn({ eventId }, error.message);
       return undefined;
     }
+    // Neither is the event's fault: the worker releases the row (or its lease expires) and the
+    // next pass resumes it with its attempts untouched.
+    if (error instanceof StopRequestedError || error instanceof DatabaseUnavailableError) {
+      throw error;
+    }
     if (error instanceof UpstreamError && error.upstream === 'tripleseat' && error.status === 404) {
       return settle({
         state: 'SKIPPED',
@@ -310,7 +346,7 @@ export class EventPipelineService {
         ? ReasonCode.UPSTREAM_AUTH_FAILED
         : ReasonCode.UPSTREAM_PERMANENT;
     const state = await settle({ state: 'FAILED', reason, detail, attempts });
-    if (state) await this.notifyFailure(undefined, eventId, reason, detail, attempts);
+    if (state) await this.notifyFailure('FAILED', undefined, eventId, reason, detail, attempts);
     return state;
   }
 
@@ -352,6 +388,7 @@ export class EventPipelineService {
     const booking = await this.bookingIfNeeded(event);
     const products = await this.catalog.products(location.revelEstablishmentId);
     return buildOrderDraft({
+      ledgerId: this.ledger.ledgerId,
       event,
       booking,
       location,
@@ -393,7 +430,9 @@ export class EventPipelineService {
     return this.tripleseat.getBooking(String(event.booking_id));
   }
 
+  /** E-mails an event that needs a person, in the words of the state it settled in. */
   private async notifyFailure(
+    state: AttentionState,
     event: TripleSeatEvent | undefined,
     eventId: string,
     reason: string,
@@ -403,6 +442,7 @@ export class EventPipelineService {
   ): Promise<void> {
     await this.mailer.eventFailed({
       eventId,
+      state,
       eventName: event?.name ?? undefined,
       eventDate: event?.event_date ?? undefined,
       locationName,

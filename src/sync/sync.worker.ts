@@ -11,15 +11,23 @@ import { ConfigType } from '@nestjs/config';
 import { ClsService } from 'nestjs-cls';
 import { newCorrelationId, runWithCorrelationId } from '../common/correlation/correlation-id';
 import { syncConfig } from '../config/configuration';
+import { DatabaseUnavailableError } from '../database/database-errors';
 import { LedgerState, SyncEventRow } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
 import { DriftService } from './drift.service';
-import { EventPipelineService } from './event-pipeline.service';
+import { EventPipelineService, StopRequestedError } from './event-pipeline.service';
 
 /** How long shutdown waits for in-flight events before leaving them to lease expiry. */
 const SHUTDOWN_GRACE_MS = 15_000;
+/**
+ * How long an event in flight at shutdown may go on writing its order; after that it stops at the
+ * next saved step and its row is released, due at once for the next replica (or the next start).
+ */
+const SHUTDOWN_FINISH_MS = 5_000;
 /** How long a wake-up waits for more work to arrive before claiming. */
 const WAKE_COALESCE_MS = 5;
+/** The longest pause between claims while the database is unavailable (doubling from the poll). */
+const MAX_BACKOFF_MS = 10_000;
 
 /**
  * Claims due ledger rows and runs them through the pipeline, at most WORKER_CONCURRENCY at a
@@ -38,6 +46,14 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private ticking = false;
   private wakeRequested = false;
   private wakePending = false;
+  /** Consecutive turns that could not claim (the database is away): the back-off exponent. */
+  private failedTurns = 0;
+  /** Rows this worker holds whose processing was cut short by the database: released once back. */
+  private readonly abandoned = new Set<string>();
+  /** Shutdown: when in-flight events stop at their next saved step (epoch ms). */
+  private stopAt = Number.POSITIVE_INFINITY;
+  /** Rows released at shutdown. */
+  private releasedAtShutdown = 0;
   /** Wall-clock time of the last completed loop turn (for the health check). */
   lastTickAt = Date.now();
 
@@ -58,20 +74,38 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.schedule(0);
   }
 
+  /**
+   * Stops taking work, gives the events in flight SHUTDOWN_FINISH_MS to finish, stops the rest at
+   * their next saved step and releases their rows, and after SHUTDOWN_GRACE_MS leaves whatever is
+   * still waiting on an upstream to its lease. Says what it did in exactly one line.
+   */
   async onApplicationShutdown(): Promise<void> {
     this.stopping = true;
     if (this.timer) clearTimeout(this.timer);
-    if (this.inFlight.size === 0 && this.checking.size === 0) return;
-    this.logger.log({ inFlight: this.inFlight.size }, 'shutdown: waiting for events in flight');
-    const grace = new Promise<'timeout'>((resolve) =>
-      setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS).unref(),
-    );
-    const done = Promise.allSettled([...this.inFlight.values(), ...this.checking.values()]).then(
-      () => 'done' as const,
-    );
-    if ((await Promise.race([done, grace])) === 'timeout') {
-      this.logger.warn({ left: [...this.inFlight.keys()] }, 'shutdown: leases left to expire');
+    const events = this.inFlight.size;
+    const checks = this.checking.size;
+    this.stopAt = Date.now() + SHUTDOWN_FINISH_MS;
+    let left: string[] = [];
+    if (events + checks > 0) {
+      let graceTimer: NodeJS.Timeout | undefined;
+      const grace = new Promise<'timeout'>((resolve) => {
+        graceTimer = setTimeout(() => resolve('timeout'), SHUTDOWN_GRACE_MS);
+        graceTimer.unref();
+      });
+      const done = Promise.allSettled([...this.inFlight.values(), ...this.checking.values()]).then(
+        () => 'done' as const,
+      );
+      if ((await Promise.race([done, grace])) === 'timeout') left = [...this.inFlight.keys()];
+      clearTimeout(graceTimer);
     }
+    const released = this.releasedAtShutdown;
+    const finished = Math.max(0, events - released - left.length);
+    const line =
+      `shut down: finished ${finished} events in flight, released ${released}` +
+      (checks > 0 ? `, ${checks} drift checks` : '') +
+      (left.length > 0 ? `; ${left.length} left to lease expiry (${left.join(', ')})` : '');
+    if (left.length > 0) this.logger.warn({ finished, released, left }, line);
+    else this.logger.log({ finished, released, checks }, line);
   }
 
   get isStopping(): boolean {
@@ -116,8 +150,10 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.ticking = true;
     let claimed = 0;
     let checks = 0;
+    let failed = false;
     try {
       if (this.config.enableConnector) {
+        await this.releaseAbandoned();
         const free = this.config.workerConcurrency - this.inFlight.size;
         if (free > 0) {
           const rows = await this.ledger.claim(this.owner, free, this.pipeline.leaseMs);
@@ -133,15 +169,58 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
         }
       }
     } catch (error) {
-      this.logger.error({ err: (error as Error).message }, 'worker could not claim work');
+      failed = true;
+      this.noteFailedTurn(error);
     } finally {
       this.ticking = false;
       this.lastTickAt = Date.now();
     }
-    const again = this.wakeRequested || claimed > 0 || checks > 0;
+    if (!failed && this.failedTurns > 0) {
+      this.logger.log(
+        { failedTurns: this.failedTurns },
+        'worker resumed: the database answers again',
+      );
+      this.failedTurns = 0;
+    }
+    const again = !failed && (this.wakeRequested || claimed > 0 || checks > 0);
     this.wakeRequested = false;
-    this.schedule(again ? 0 : this.config.workerPollMs);
+    this.schedule(again ? 0 : failed ? this.backoffMs() : this.config.workerPollMs);
     return claimed;
+  }
+
+  /** Doubling from the poll interval while the database stays away, capped. */
+  private backoffMs(): number {
+    const exponent = Math.min(this.failedTurns, 16);
+    return Math.min(MAX_BACKOFF_MS, this.config.workerPollMs * 2 ** exponent);
+  }
+
+  private noteFailedTurn(error: unknown): void {
+    this.failedTurns += 1;
+    const unavailable = error instanceof DatabaseUnavailableError;
+    const detail = unavailable ? error.detail : (error as Error).message;
+    if (this.failedTurns === 1) {
+      this.logger.warn(
+        { err: detail },
+        unavailable
+          ? 'worker backing off: the database is unavailable'
+          : 'worker could not claim work; backing off',
+      );
+    } else {
+      this.logger.debug({ err: detail, failedTurns: this.failedTurns }, 'worker still backing off');
+    }
+  }
+
+  /**
+   * Rows whose processing the database cut short are still leased to this worker; give them back
+   * now rather than leave them to lease expiry. The release is fenced: a row that another worker
+   * took over meanwhile is left alone.
+   */
+  private async releaseAbandoned(): Promise<void> {
+    for (const eventId of [...this.abandoned]) {
+      if (this.inFlight.has(eventId)) continue;
+      await this.ledger.release(eventId, this.owner);
+      this.abandoned.delete(eventId);
+    }
   }
 
   /** Runs one claimed row in the correlation context of the work that queued it. */
@@ -150,15 +229,10 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     if (existing) return existing;
     const id = row.correlation_id ?? newCorrelationId('worker');
     const heartbeat = this.heartbeat(row.event_id);
-    const job = runWithCorrelationId(this.cls, { id }, () => this.pipeline.process(row, this.owner))
-      .catch((error: unknown) => {
-        // The pipeline settles every failure itself; reaching here means the ledger is unreachable.
-        this.logger.error(
-          { eventId: row.event_id, err: (error as Error).message },
-          'event processing aborted',
-        );
-        return undefined;
-      })
+    const job = runWithCorrelationId(this.cls, { id }, () =>
+      this.pipeline.process(row, this.owner, { shouldStop: () => Date.now() >= this.stopAt }),
+    )
+      .catch((error: unknown) => this.aborted(row.event_id, error))
       .finally(() => {
         clearInterval(heartbeat);
         this.inFlight.delete(row.event_id);
@@ -166,6 +240,35 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
       });
     this.inFlight.set(row.event_id, job);
     return job;
+  }
+
+  /**
+   * The pipeline settles every upstream failure itself; it gives up only when stopped at shutdown
+   * (the row is released at once) or when the ledger is unavailable (the row is released when the
+   * database is back, or its lease expires).
+   */
+  private async aborted(eventId: string, error: unknown): Promise<undefined> {
+    if (error instanceof StopRequestedError) {
+      try {
+        if (await this.ledger.release(eventId, this.owner)) this.releasedAtShutdown += 1;
+      } catch (releaseError) {
+        this.logger.warn(
+          { eventId, err: (releaseError as Error).message },
+          'could not release the row at shutdown; its lease will expire',
+        );
+      }
+      return undefined;
+    }
+    if (error instanceof DatabaseUnavailableError) {
+      if (!this.stopping) this.abandoned.add(eventId);
+      this.logger.warn(
+        { eventId, err: error.detail },
+        'event processing paused: the database is unavailable; it resumes once the database is back',
+      );
+      return undefined;
+    }
+    this.logger.error({ eventId, err: (error as Error).message }, 'event processing aborted');
+    return undefined;
   }
 
   /**

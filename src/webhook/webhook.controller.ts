@@ -1,15 +1,19 @@
 import {
   BadRequestException,
+  CanActivate,
   Controller,
+  ExecutionContext,
   HttpCode,
+  Injectable,
   Logger,
   Optional,
   Post,
   Req,
   ServiceUnavailableException,
+  UnauthorizedException,
   UseGuards,
 } from '@nestjs/common';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { SkipThrottle } from '@nestjs/throttler';
 import {
   ApiBadRequestResponse,
   ApiBody,
@@ -22,10 +26,16 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
-import type { Request } from 'express';
+import type { Request, Response } from 'express';
 import { ErrorResponse } from '../common/error.response';
-import { THROTTLE_API } from '../common/throttling';
+import {
+  RequestBudgets,
+  THROTTLE_API,
+  THROTTLE_WEBHOOK,
+  THROTTLE_WEBHOOK_UNSIGNED,
+} from '../common/throttling';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
+import { DatabaseUnavailableError } from '../database/database-errors';
 import { LedgerRepository } from '../database/ledger.repository';
 import { MetricsService, type WebhookOutcome } from '../metrics/metrics.service';
 import { WEBHOOK_SIGNATURE_SECURITY } from '../openapi.constants';
@@ -33,6 +43,43 @@ import { SyncWorker } from '../sync/sync.worker';
 import { ACTIONABLE_TRIGGERS, parseDelivery } from './webhook-payload';
 import { deliveryKeyOf, verifiedWebhook, WebhookSignatureGuard } from './webhook-signature.guard';
 import { WebhookAnswerResponse, WebhookDeliveryBody } from './webhook.dto';
+
+/**
+ * How long intake waits for the delivery to become durable before answering 503 (TripleSeat
+ * re-sends). Whatever the database does (a lock, a stalled failover), the answer comes well within
+ * 10 s; a commit that lands after the 503 only makes the re-send a DUPLICATE_DELIVERY.
+ */
+export const INTAKE_DEADLINE_MS = 5_000;
+
+/**
+ * The signature check, then the budget the request is known to belong to: a signed delivery
+ * spends `webhook`, an unsigned or forged one `webhook-unsigned`. Junk therefore never spends what
+ * TripleSeat's deliveries need, even when it comes from the same address (a shared proxy).
+ */
+@Injectable()
+export class WebhookIntakeGuard implements CanActivate {
+  constructor(
+    private readonly signature: WebhookSignatureGuard,
+    private readonly budgets: RequestBudgets,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const http = context.switchToHttp();
+    const req = http.getRequest<Request>();
+    const res = http.getResponse<Response>();
+    let signed: boolean;
+    try {
+      signed = await this.signature.canActivate(context);
+    } catch (error) {
+      if (error instanceof UnauthorizedException) {
+        await this.budgets.spend(THROTTLE_WEBHOOK_UNSIGNED, req, res);
+      }
+      throw error;
+    }
+    await this.budgets.spend(THROTTLE_WEBHOOK, req, res);
+    return signed;
+  }
+}
 
 export interface WebhookAnswer {
   ok: true;
@@ -49,7 +96,8 @@ export interface WebhookAnswer {
  */
 @ApiTags('webhook')
 @Controller('webhooks')
-@SkipThrottle({ [THROTTLE_API]: true })
+// The intake guard spends the webhook's budgets itself, after the signature check.
+@SkipThrottle({ [THROTTLE_API]: true, [THROTTLE_WEBHOOK]: true })
 export class WebhookController {
   private readonly logger = new Logger(WebhookController.name);
 
@@ -61,7 +109,7 @@ export class WebhookController {
 
   @Post('tripleseat')
   @HttpCode(200)
-  @UseGuards(ThrottlerGuard, WebhookSignatureGuard)
+  @UseGuards(WebhookIntakeGuard)
   @ApiOperation({
     summary: 'Receive a TripleSeat webhook delivery',
     description:
@@ -90,11 +138,15 @@ export class WebhookController {
   })
   @ApiPayloadTooLargeResponse({ description: 'Body larger than 1 MB.', type: ErrorResponse })
   @ApiTooManyRequestsResponse({
-    description: 'More than WEBHOOK_RATE_LIMIT_PER_MINUTE deliveries from one address.',
+    description:
+      'More than WEBHOOK_RATE_LIMIT_PER_MINUTE signed deliveries, or more than ' +
+      'WEBHOOK_UNSIGNED_RATE_LIMIT_PER_MINUTE unsigned ones, from one address.',
     type: ErrorResponse,
   })
   @ApiServiceUnavailableResponse({
-    description: 'The delivery could not be recorded (database down); TripleSeat re-sends it.',
+    description:
+      'The delivery could not be recorded within 5 s (database unreachable, restarting, ' +
+      'read-only, locked); TripleSeat re-sends it.',
     type: ErrorResponse,
   })
   async receive(@Req() req: Request): Promise<WebhookAnswer> {
@@ -162,20 +214,18 @@ export class WebhookController {
     const deliveryKey = deliveryKeyOf(raw);
     let fresh: boolean;
     try {
-      fresh = await this.ledger.recordDelivery(
-        deliveryKey,
-        trigger,
-        eventIds,
-        currentCorrelationId(),
+      fresh = await withDeadline(
+        this.ledger.recordDelivery(deliveryKey, trigger, eventIds, currentCorrelationId()),
+        INTAKE_DEADLINE_MS,
       );
     } catch (error) {
-      this.logger.error(
-        { err: (error as Error).message, trigger, eventIds },
-        'webhook not recorded',
-      );
+      const err =
+        error instanceof DatabaseUnavailableError ? error.detail : (error as Error).message;
+      this.logger.error({ err, trigger, eventIds }, 'webhook not recorded; answered 503');
       this.count(trigger, 'UNAVAILABLE');
       throw new ServiceUnavailableException({
         error: 'Service Unavailable',
+        reason: 'DATABASE_UNAVAILABLE',
         message: 'the delivery could not be recorded; please retry',
       });
     }
@@ -199,6 +249,16 @@ export class WebhookController {
   private count(trigger: string | undefined, outcome: WebhookOutcome): void {
     this.metrics?.webhookDelivery(trigger, outcome);
   }
+}
+
+/** `promise`, or a rejection once `ms` have passed (the promise itself runs on, unobserved). */
+function withDeadline<T>(promise: Promise<T>, ms: number): Promise<T> {
+  let timer: NodeJS.Timeout | undefined;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => reject(new Error(`the delivery was not durable within ${ms} ms`)), ms);
+  });
+  promise.catch(() => undefined);
+  return Promise.race([promise, deadline]).finally(() => clearTimeout(timer));
 }
 
 function ids(eventIds: string[]): { eventId?: string; eventIds?: string[] } {

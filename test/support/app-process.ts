@@ -90,6 +90,24 @@ export interface ExitInfo {
 
 const running = new Set<AppProcess>();
 
+export interface SpawnOptions {
+  /** Working directory (default: the repository root). */
+  cwd?: string;
+  /** Run as this user and group (a root test runner can run the service unprivileged). */
+  uid?: number;
+  gid?: number;
+  /** The node arguments (default: ts-node's transpile-only hook and src/main.ts). */
+  args?: string[];
+  /** Add the runner's PATH to `env` (default true); false gives the child exactly `env`. */
+  withPath?: boolean;
+}
+
+/** The unprivileged user a root test runner runs the service as, where file modes must bite. */
+export const UNPRIVILEGED = { uid: 65534, gid: 65534 };
+
+/** Whether the tests run as root (file permissions do not stop root). */
+export const runningAsRoot = (): boolean => process.getuid?.() === 0;
+
 /**
  * The real service as a child process: `node -r ts-node/register/transpile-only src/main.ts`,
  * with exactly the environment given (nothing inherited from the test runner but PATH).
@@ -131,14 +149,20 @@ export class AppProcess {
   }
 
   /** Spawns the service with `env` as its whole environment; does not wait for anything. */
-  static spawn(env: Record<string, string>, port = Number(env.PORT) || 0): AppProcess {
+  static spawn(
+    env: Record<string, string>,
+    port = Number(env.PORT) || 0,
+    options: SpawnOptions = {},
+  ): AppProcess {
     const child = spawn(
       process.execPath,
-      ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
+      options.args ?? ['-r', 'ts-node/register/transpile-only', 'src/main.ts'],
       {
-        cwd: REPO_ROOT,
-        env: { PATH: process.env.PATH ?? '', ...env },
+        cwd: options.cwd ?? REPO_ROOT,
+        env: options.withPath === false ? env : { PATH: process.env.PATH ?? '', ...env },
         stdio: ['ignore', 'pipe', 'pipe'],
+        ...(options.uid !== undefined ? { uid: options.uid } : {}),
+        ...(options.gid !== undefined ? { gid: options.gid } : {}),
       },
     );
     return new AppProcess(child, port);
@@ -148,9 +172,10 @@ export class AppProcess {
   static async start(
     options: Omit<ServiceEnvOptions, 'port'>,
     liveTimeoutMs = LIVE_TIMEOUT_MS,
+    spawnOptions: SpawnOptions = {},
   ): Promise<AppProcess> {
     const port = await freePort();
-    const app = AppProcess.spawn(serviceEnv({ ...options, port }), port);
+    const app = AppProcess.spawn(serviceEnv({ ...options, port }), port, spawnOptions);
     try {
       await app.waitForLive(liveTimeoutMs);
     } catch (error) {

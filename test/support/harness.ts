@@ -70,6 +70,37 @@ export interface HarnessOptions {
   /** The manual clock's start; real now when absent. */
   now?: Date;
   databaseUrl?: string;
+  /** Sandboxes shared with another harness (two ledgers, one Revel): used, never closed here. */
+  tripleseat?: TripleSeatSandbox;
+  revel?: RevelSandbox;
+}
+
+/** How long one part of the clean-up may take before the next one goes ahead anyway. */
+const CLOSE_STEP_MS = 15_000;
+
+/** Runs every clean-up step even when some fail or hang; rethrows the first failure at the end. */
+async function closeAll(steps: [string, () => Promise<unknown>][]): Promise<void> {
+  const failures: string[] = [];
+  for (const [name, step] of steps) {
+    let timer: NodeJS.Timeout | undefined;
+    try {
+      await Promise.race([
+        step(),
+        new Promise((_, reject) => {
+          timer = setTimeout(
+            () => reject(new Error(`did not finish within ${CLOSE_STEP_MS} ms`)),
+            CLOSE_STEP_MS,
+          );
+          timer.unref();
+        }),
+      ]);
+    } catch (error) {
+      failures.push(`${name}: ${error instanceof Error ? error.message : String(error)}`);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+  if (failures.length > 0) throw new Error(`harness clean-up failed: ${failures.join('; ')}`);
 }
 
 /**
@@ -78,20 +109,52 @@ export interface HarnessOptions {
  */
 export async function startHarness(options: HarnessOptions = {}): Promise<Harness> {
   const dir = mkdtempSync(join(tmpdir(), 'ts-revel-e2e-'));
-  const tripleseat = await TripleSeatSandbox.start({
-    clientId: SECRETS.tsClientId,
-    clientSecret: SECRETS.tsClientSecret,
-    webhookSigningKey: SECRETS.signingKey,
-    pageSize: 5,
-  });
-  const revel = await RevelSandbox.start({
-    apiKey: SECRETS.revelKey,
-    apiSecret: SECRETS.revelSecret,
-  });
-  revel.seedProducts(4, fixtureProducts());
-  revel.seedProducts(9, fixtureProducts());
+  const saved = { ...process.env };
+  // What has been started so far, closed in reverse when start-up fails half way: a suite whose
+  // beforeAll throws must not leave a server (or a pool) that keeps Jest from exiting.
+  const started: [string, () => Promise<unknown>][] = [];
+  const undo = async () => {
+    await closeAll([...started].reverse()).catch(() => undefined);
+    process.env = saved;
+    rmSync(dir, { recursive: true, force: true });
+  };
+  try {
+    return await start(options, dir, saved, started);
+  } catch (error) {
+    await undo();
+    throw error;
+  }
+}
+
+async function start(
+  options: HarnessOptions,
+  dir: string,
+  saved: NodeJS.ProcessEnv,
+  started: [string, () => Promise<unknown>][],
+): Promise<Harness> {
+  const tripleseat =
+    options.tripleseat ??
+    (await TripleSeatSandbox.start({
+      clientId: SECRETS.tsClientId,
+      clientSecret: SECRETS.tsClientSecret,
+      webhookSigningKey: SECRETS.signingKey,
+      pageSize: 5,
+    }));
+  if (!options.tripleseat) started.push(['tripleseat sandbox', () => tripleseat.close()]);
+  const revel =
+    options.revel ??
+    (await RevelSandbox.start({
+      apiKey: SECRETS.revelKey,
+      apiSecret: SECRETS.revelSecret,
+    }));
+  if (!options.revel) {
+    started.push(['revel sandbox', () => revel.close()]);
+    revel.seedProducts(4, fixtureProducts());
+    revel.seedProducts(9, fixtureProducts());
+  }
   const smtp = new SmtpCapture({ auth: { user: 'notify', pass: SECRETS.smtpPass } });
   const { port: smtpPort } = await smtp.start();
+  started.push(['smtp capture', () => smtp.close()]);
   const locationsFile = join(dir, 'locations.json');
   writeFileSync(locationsFile, JSON.stringify(LOCATIONS));
   const databaseUrl = options.databaseUrl ?? `sqlite:${join(dir, 'sync.db')}`;
@@ -125,7 +188,6 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     REVEL_RATE_LIMIT_PER_SECOND: '200',
     ...options.env,
   };
-  const saved = { ...process.env };
   Object.assign(process.env, env);
 
   const logs: string[] = [];
@@ -141,11 +203,16 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
     .useValue(clock)
     .compile();
   const app = moduleRef.createNestApplication({ bodyParser: false, bufferLogs: true });
+  // Closes the pool even when init fails (DatabaseService closes its own on a failed start too).
+  started.push(['app', () => app.close()]);
   configureApp(app);
   await app.listen(0, '127.0.0.1');
-  // Tests drive reconciliation with scheduler.tick() against the manual clock; the real minutely
-  // cron would otherwise run a slot at a moment of its own choosing.
-  await app.get(SchedulerRegistry).getCronJob('reconciliation').stop();
+  // Tests drive reconciliation with scheduler.tick() and retention with its tick() against the
+  // manual clock; the real crons would otherwise run at a moment of their own choosing.
+  const registry = app.get(SchedulerRegistry);
+  for (const name of ['reconciliation', 'retention']) {
+    if (registry.doesExist('cron', name)) await registry.getCronJob(name).stop();
+  }
   const url = (await app.getUrl()).replace('[::1]', '127.0.0.1');
 
   const dayLA = (offset: number) =>
@@ -154,6 +221,7 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
       .plus({ days: offset })
       .toFormat('MM/dd/yyyy');
 
+  let closing: Promise<void> | undefined;
   const harness: Harness = {
     app,
     url,
@@ -191,11 +259,20 @@ export async function startHarness(options: HarnessOptions = {}): Promise<Harnes
         `event ${eventId} did not reach ${states.join('/')}; last: ${JSON.stringify(last)}`,
       );
     },
-    async close() {
-      await app.close();
-      await Promise.all([tripleseat.close(), revel.close(), smtp.close()]);
-      process.env = saved;
-      rmSync(dir, { recursive: true, force: true });
+    /**
+     * Idempotent, and thorough: every part is closed even when another fails or hangs (each gets
+     * CLOSE_STEP_MS), so a failing suite still lets Jest exit on its own.
+     */
+    close() {
+      closing ??= (async () => {
+        try {
+          await closeAll([...started].reverse());
+        } finally {
+          process.env = saved;
+          rmSync(dir, { recursive: true, force: true });
+        }
+      })();
+      return closing;
     },
   };
   return harness;

@@ -1,6 +1,7 @@
 import { randomBytes } from 'node:crypto';
-import { sql } from 'kysely';
+import { Kysely, sql } from 'kysely';
 import { createKysely } from '../../src/database/database.service';
+import type { Database } from '../../src/database/database.types';
 
 /** The PostgreSQL server tests may use; the PostgreSQL half of a suite runs only when it is set. */
 export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
@@ -8,24 +9,35 @@ export const TEST_DATABASE_URL = process.env.TEST_DATABASE_URL;
 export interface PgSchema {
   /** DATABASE_URL whose connections use the schema. */
   url: string;
-  drop(): Promise<void>;
+  drop(): Promise<unknown>;
 }
 
-/** A fresh schema of its own, so parallel suites never see each other's rows. */
+/**
+ * A fresh schema of its own, so parallel suites never see each other's rows. The database may
+ * hold anything else (the service's own tables in `public`, other suites' schemas): migrations
+ * look only at the schema of their connection (database.service.ts `migrate`).
+ */
 export async function createPgSchema(base: string, prefix = 't'): Promise<PgSchema> {
   const schema = `${prefix}_${process.pid}_${randomBytes(4).toString('hex')}`;
-  const admin = createKysely(base);
-  await sql`create schema ${sql.id(schema)}`.execute(admin);
-  await admin.destroy();
+  await withAdmin(base, (admin) => sql`create schema ${sql.id(schema)}`.execute(admin));
   const url = `${base}${base.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`;
   return {
     url,
-    async drop() {
-      const db = createKysely(base);
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db);
-      await db.destroy();
-    },
+    drop: () =>
+      withAdmin(base, (admin) =>
+        sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin),
+      ),
   };
+}
+
+/** Runs `fn` on a connection of its own that is closed whatever happens (no pool left open). */
+async function withAdmin<T>(base: string, fn: (db: Kysely<Database>) => Promise<T>): Promise<T> {
+  const admin = createKysely(base);
+  try {
+    return await fn(admin);
+  } finally {
+    await admin.destroy();
+  }
 }
 
 /** Says loudly, once per suite, that the PostgreSQL half did not run. */
