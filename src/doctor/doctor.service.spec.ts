@@ -74,6 +74,7 @@ function event(id: number, overrides: Partial<TripleSeatEvent> = {}): TripleSeat
 function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
   return {
     eventId: '1',
+    ledgerId: '00000000-0000-0000-0000-000000000000',
     establishmentId: 4,
     localId: 'Triple Seat_1',
     legacyLocalIds: [],

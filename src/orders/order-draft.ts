@@ -56,6 +56,8 @@ export interface TotalAdjustment {
 
 export interface OrderDraft {
   eventId: string;
+  /** The ledger's identity; every record UUID of the order derives from it. */
+  ledgerId: string;
   establishmentId: number;
   /** local_id written to Revel, from REVEL_LOCAL_ID_TEMPLATE. */
   localId: string;

@@ -292,6 +292,7 @@ export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
 
   return {
     eventId,
+    ledgerId: input.ledgerId,
     establishmentId: location.revelEstablishmentId,
     localId,
     legacyLocalIds,

@@ -131,7 +131,7 @@ export class RevelOrderRewriter {
     }
     // In the event's order, so Revel shows them as TripleSeat lists them.
     for (const line of toAdd.sort((a, b) => a.index - b.index)) {
-      const uuid = resyncItemUuid(draft.eventId, line.index, hash);
+      const uuid = resyncItemUuid(draft.eventId, line.index, hash, draft.ledgerId);
       await this.client.createOrderItem(this.writer.itemBody(draft, orderId, { ...line, uuid }));
       result.added += 1;
     }

@@ -47,6 +47,7 @@ function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
   ];
   return {
     eventId: EVENT_ID,
+    ledgerId: '00000000-0000-0000-0000-000000000000',
     establishmentId: ESTABLISHMENT,
     localId: `Triple Seat_${EVENT_ID}`,
     legacyLocalIds: [`Triple Seat ${EVENT_ID}`, `tripleseat_event_${EVENT_ID}`],
@@ -275,6 +276,7 @@ describe(RevelOrderWriter.name, () => {
     // Two ledgers (two databases) against one Revel account: the same event, their own UUIDs.
     const ledgerDraft = (ledgerId: string) =>
       draft({
+        ledgerId,
         orderUuid: orderUuid(ledgerId, EVENT_ID),
         paymentUuid: paymentUuid(ledgerId, EVENT_ID),
         historyUuid: historyUuid(ledgerId, EVENT_ID),
