@@ -256,12 +256,13 @@ export async function benchIntake(flags: BenchFlags): Promise<BenchResult> {
     const seconds = flags.duration;
     const webhookUrl = `${service.url}/webhooks/tripleseat`;
     const liveUrl = `${service.url}/health/live`;
-    // Warm-up (JIT, SQLite page cache), counted in the ledger check but not in the figures.
+    // Warm-up (JIT, lazily loaded code, SQLite page cache), counted in the ledger check but not
+    // in the figures: a cold process needs a few thousand requests before its code is optimised.
     const warm = await paced('warm-up', {
       url: webhookUrl,
       webhook: true,
-      seconds: Math.min(2, seconds),
-      rate: 200,
+      seconds: Math.min(6, seconds),
+      rate: 300,
     });
     phases.push(
       await paced(`webhook @ ${flags.rate}/s (paced)`, {

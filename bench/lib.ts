@@ -15,6 +15,18 @@ import { type Sandboxes, startSandboxes } from '../sandbox/main';
 export const REPO_ROOT = resolve(__dirname, '..');
 export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
 
+/**
+ * The node flags of `npm start` (its V8 heap limits), so that every benchmark measures the service
+ * as the default start command runs it.
+ */
+export const START_NODE_ARGS: readonly string[] = (() => {
+  const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
+    scripts?: { start?: string };
+  };
+  const words = (pkg.scripts?.start ?? '').split(/\s+/);
+  return words.filter((word) => word.startsWith('--'));
+})();
+
 /** Bench-only secrets: the sandboxes and the service are started with these and nothing else. */
 export const BENCH_SECRETS = {
   tripleseatClientId: 'bench-tripleseat-client',
@@ -362,7 +374,7 @@ export class Service {
       ...options.env,
     };
     // cwd is the temp dir so that a developer's .env in the repository is not read.
-    const child = spawn(process.execPath, [...(options.nodeArgs ?? []), MAIN_JS], {
+    const child = spawn(process.execPath, [...(options.nodeArgs ?? START_NODE_ARGS), MAIN_JS], {
       cwd: resolve(options.dbFile, '..'),
       env,
       stdio: ['ignore', 'pipe', 'pipe'],

@@ -13,6 +13,7 @@ import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { DoctorModule } from './doctor/doctor.module';
 import { HealthModule } from './health/health.module';
+import { MappingsModule } from './mappings/mappings.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RevelModule } from './revel/revel.module';
@@ -62,6 +63,7 @@ export class AppModule {
         TripleSeatModule,
         RevelModule,
         NotificationsModule,
+        MappingsModule,
         SyncModule,
         WebhookModule,
         HealthModule,

@@ -22,6 +22,7 @@ import { initialMigration } from './migrations/001-initial';
 import { driftMigration } from './migrations/002-drift';
 import { runLeaseMigration } from './migrations/003-run-lease';
 import { ledgerIdentityMigration } from './migrations/005-ledger-identity';
+import { productMappingsMigration } from './migrations/006-product-mappings';
 import { withUnavailabilityErrors } from './resilient-driver';
 import { ReopeningSqliteDatabase } from './sqlite-handle';
 
@@ -386,8 +387,8 @@ function startupFailure(error: unknown, location: string): string {
 }
 
 /**
- * The migrations, in order. 004 is reserved for another change (register it here, between 003 and
- * 005, when its file lands: Kysely requires that no migration run out of order).
+ * The migrations, in order (Kysely refuses to run one older than a migration already applied, so a
+ * new one always takes the next number). There is no 004: the change it was kept for needed none.
  */
 function migrations(dialect: DialectName): Record<string, Migration> {
   const all: Record<string, Migration> = {
@@ -395,6 +396,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '002-drift': driftMigration(),
     '003-run-lease': runLeaseMigration(),
     '005-ledger-identity': ledgerIdentityMigration(),
+    '006-product-mappings': productMappingsMigration(),
   };
   return all;
 }

@@ -122,6 +122,22 @@ export interface LedgerJobTable {
   result: string | null;
 }
 
+export type ProductMappingKind = 'menuItem' | 'displayName';
+
+/** A product mapping made through the API; it wins over the locations file (SPEC §7). */
+export interface ProductMappingTable {
+  location_key: string;
+  kind: ProductMappingKind;
+  /** The TripleSeat `menu_item_id`, or the display name normalised as the product matcher does. */
+  source_key: string;
+  /** The display name as the operator gave it (kind `displayName` only). */
+  display_name: string | null;
+  product_id: number;
+  note: string | null;
+  created_at: EpochMs;
+  updated_at: EpochMs;
+}
+
 /**
  * The id a database migrated from before ledger identities gets. Its record UUIDs stay exactly
  * those of the fixed namespace it always used, so orders it left half-written still complete.
@@ -135,6 +151,7 @@ export interface Database {
   reconciliation_runs: ReconciliationRunTable;
   ledger_identity: LedgerIdentityTable;
   ledger_jobs: LedgerJobTable;
+  product_mappings: ProductMappingTable;
 }
 
 export type SyncEventRow = Selectable<SyncEventTable>;
@@ -142,3 +159,4 @@ export type NewSyncEvent = Insertable<SyncEventTable>;
 export type SyncEventUpdate = Updateable<SyncEventTable>;
 export type ReconciliationRunRow = Selectable<ReconciliationRunTable>;
 export type HistoryRow = Selectable<SyncEventHistoryTable>;
+export type ProductMappingRow = Selectable<ProductMappingTable>;

@@ -7,6 +7,7 @@ import { revelConfig, syncConfig } from '../config/configuration';
 import { DatabaseUnavailableError } from '../database/database-errors';
 import { LedgerState, ORDER_EXISTS_STATES, SyncEventRow } from '../database/database.types';
 import { LedgerRepository, Outcome } from '../database/ledger.repository';
+import { MappingsRepository } from '../mappings/mappings.repository';
 import { MailerService } from '../notifications/mailer.service';
 import type { AttentionState } from '../notifications/notification.types';
 import { OrderDraft, OrderWriteProgress } from '../orders/order-draft';
@@ -103,6 +104,7 @@ export class EventPipelineService {
     private readonly writer: RevelOrderWriter,
     private readonly mailer: MailerService,
     private readonly clock: Clock,
+    private readonly mappings: MappingsRepository,
   ) {}
 
   get leaseMs(): number {
@@ -377,8 +379,9 @@ export class EventPipelineService {
 
   /**
    * The order the pipeline writes for `event` at `location`: reads the booking (only when no
-   * document has line items: the packing-field last resort) and the product catalogue, writes
-   * nothing.
+   * document has line items: the packing-field last resort), the location's product mappings in
+   * the database (read per draft, so a change made through the API applies on every replica at
+   * once; they win over the locations file) and the product catalogue. Writes nothing.
    */
   async draftFor(
     event: TripleSeatEvent,
@@ -386,12 +389,13 @@ export class EventPipelineService {
     now: Date = this.clock.now(),
   ): Promise<OrderDraft> {
     const booking = await this.bookingIfNeeded(event);
+    const mapped = await this.mappings.resolve(location);
     const products = await this.catalog.products(location.revelEstablishmentId);
     return buildOrderDraft({
       ledgerId: this.ledger.ledgerId,
       event,
       booking,
-      location,
+      location: mapped,
       products,
       invoicePattern: this.config.invoiceDocumentPattern,
       ignoredCategories: this.config.ignoredLineCategories,

@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { MappingsModule } from '../mappings/mappings.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { RevelModule } from '../revel/revel.module';
 import { TripleSeatModule } from '../tripleseat/tripleseat.module';
@@ -13,7 +14,7 @@ import { SyncService } from './sync.service';
 import { SyncWorker } from './sync.worker';
 
 @Module({
-  imports: [TripleSeatModule, RevelModule, NotificationsModule],
+  imports: [TripleSeatModule, RevelModule, NotificationsModule, MappingsModule],
   controllers: [SyncController, EventsController],
   providers: [
     EventPipelineService,

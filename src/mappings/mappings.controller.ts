@@ -1,0 +1,168 @@
+import {
+  BadRequestException,
+  Body,
+  Controller,
+  Delete,
+  Get,
+  HttpCode,
+  Inject,
+  NotFoundException,
+  Put,
+  Query,
+  UseGuards,
+  UsePipes,
+  ValidationPipe,
+} from '@nestjs/common';
+import { ConfigType } from '@nestjs/config';
+import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
+import { ApiTokenGuard } from '../common/api-token.guard';
+import { ErrorResponse } from '../common/error.response';
+import { THROTTLE_WEBHOOK } from '../common/throttling';
+import { syncConfig } from '../config/configuration';
+import { ProductMappingRow } from '../database/database.types';
+import { API_TOKEN_SECURITY } from '../openapi.constants';
+import {
+  DeleteMappingQueryDto,
+  MappingResponse,
+  MappingsQueryDto,
+  MappingsResponse,
+  PutMappingDto,
+} from './mappings.dto';
+import { MappingSource, MappingsRepository } from './mappings.repository';
+
+const validation = new ValidationPipe({
+  transform: true,
+  whitelist: true,
+  forbidNonWhitelisted: true,
+});
+
+function toResponse(row: ProductMappingRow): MappingResponse {
+  return {
+    location: row.location_key,
+    kind: row.kind,
+    ...(row.kind === 'menuItem'
+      ? { menuItemId: row.source_key }
+      : { displayName: row.display_name ?? row.source_key }),
+    productId: row.product_id,
+    note: row.note,
+    createdAt: new Date(row.created_at).toISOString(),
+    updatedAt: new Date(row.updated_at).toISOString(),
+  };
+}
+
+/** Product mappings stored in the database; they win over the locations file (SPEC §7). */
+@ApiTags('mappings')
+@ApiBearerAuth(API_TOKEN_SECURITY)
+@ApiResponse({
+  status: 400,
+  description:
+    'A parameter or the body is invalid (the message names the field), or the location is not ' +
+    'in the location map.',
+  type: ErrorResponse,
+})
+@ApiResponse({ status: 401, description: 'Missing or wrong bearer token.', type: ErrorResponse })
+@ApiResponse({
+  status: 429,
+  description: 'More than API_RATE_LIMIT_PER_MINUTE requests from one address.',
+  type: ErrorResponse,
+})
+@Controller('api/mappings')
+@UseGuards(ThrottlerGuard, ApiTokenGuard)
+@SkipThrottle({ [THROTTLE_WEBHOOK]: true })
+@UsePipes(validation)
+export class MappingsController {
+  constructor(
+    @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
+    private readonly mappings: MappingsRepository,
+  ) {}
+
+  @Get()
+  @ApiOperation({
+    summary: 'List the product mappings stored in the database',
+    description:
+      'Every mapping, or one location’s. These win over the locations file’s `menuItems` and ' +
+      '`products` maps, and apply to the next order built, without a restart.',
+  })
+  @ApiResponse({ status: 200, description: 'The mappings.', type: MappingsResponse })
+  async list(@Query() query: MappingsQueryDto): Promise<MappingsResponse> {
+    if (query.location !== undefined) this.knownLocation(query.location);
+    const rows = await this.mappings.list(query.location);
+    return { mappings: rows.map(toResponse) };
+  }
+
+  @Put()
+  @ApiOperation({
+    summary: 'Create or replace a product mapping',
+    description:
+      'Maps a TripleSeat menu_item_id (`menuItemId`) or a line display name (`displayName`; ' +
+      'exactly one of them) at a location to a Revel product id. It wins over the locations ' +
+      'file and applies to the next order built, on every replica, without a restart. Orders ' +
+      'already written are not changed (sync the event again for one that was skipped).',
+  })
+  @ApiResponse({ status: 200, description: 'The stored mapping.', type: MappingResponse })
+  async put(@Body() body: PutMappingDto): Promise<MappingResponse> {
+    const source = this.sourceOf(body);
+    const row = await this.mappings.upsert({
+      ...source,
+      productId: body.productId,
+      note: body.note ?? null,
+    });
+    return toResponse(row);
+  }
+
+  @Delete()
+  @HttpCode(204)
+  @ApiOperation({
+    summary: 'Remove a product mapping',
+    description:
+      'Removes the mapping of a menu_item_id or display name at a location; the locations ' +
+      'file’s map (if it has one for it) applies again.',
+  })
+  @ApiResponse({ status: 204, description: 'The mapping was removed.' })
+  @ApiResponse({ status: 404, description: 'There is no such mapping.', type: ErrorResponse })
+  async remove(@Query() query: DeleteMappingQueryDto): Promise<void> {
+    const source = this.sourceOf(query);
+    const removed = await this.mappings.remove(source);
+    if (!removed) {
+      throw new NotFoundException({
+        error: 'Not Found',
+        message: `no mapping of ${describe(source)} at location ${source.location}`,
+      });
+    }
+  }
+
+  private sourceOf(input: {
+    location: string;
+    menuItemId?: string;
+    displayName?: string;
+  }): MappingSource {
+    this.knownLocation(input.location);
+    const { location, menuItemId, displayName } = input;
+    if ((menuItemId === undefined) === (displayName === undefined)) {
+      throw new BadRequestException({
+        error: 'Bad Request',
+        field: menuItemId === undefined ? 'menuItemId' : 'displayName',
+        message: 'exactly one of menuItemId and displayName is required',
+      });
+    }
+    return menuItemId !== undefined
+      ? { location, kind: 'menuItem', menuItemId }
+      : { location, kind: 'displayName', displayName: displayName ?? '' };
+  }
+
+  private knownLocation(location: string): void {
+    if (this.config.locations.has(location)) return;
+    throw new BadRequestException({
+      error: 'Bad Request',
+      field: 'location',
+      message: `location ${location} is not in the location map (LOCATIONS_FILE)`,
+    });
+  }
+}
+
+function describe(source: MappingSource): string {
+  return source.kind === 'menuItem'
+    ? `menuItemId ${source.menuItemId}`
+    : `displayName ${JSON.stringify(source.displayName)}`;
+}
