@@ -20,6 +20,9 @@ export const MAIN_JS = join(REPO_ROOT, 'dist', 'src', 'main.js');
  * as the default start command runs it.
  */
 export const START_NODE_ARGS: readonly string[] = (() => {
+  // BENCH_NODE_ARGS overrides them, to measure another setting (empty: Node's defaults).
+  const override = process.env.BENCH_NODE_ARGS;
+  if (override !== undefined) return override.split(/\s+/).filter((word) => word !== '');
   const pkg = JSON.parse(readFileSync(join(REPO_ROOT, 'package.json'), 'utf8')) as {
     scripts?: { start?: string };
   };
