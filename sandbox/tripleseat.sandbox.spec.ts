@@ -1,5 +1,7 @@
+import { readFileSync } from 'node:fs';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
 import { verifyTripleSeatSignature } from '../src/tripleseat/webhook-signature';
 import {
   fixtureEvent,
@@ -122,6 +124,25 @@ describe(TripleSeatSandbox.name, () => {
 
     expect(wrong).toEqual({ status: 401, body: { error: 'invalid_client' } });
     expect(sandbox.tokensIssued).toBe(1);
+  });
+
+  it('should answer the token request with the recorded token shape (test/fixtures)', async () => {
+    const issued = await call(sandbox.tokenUrl, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: `grant_type=client_credentials&client_id=${CLIENT_ID}&client_secret=${CLIENT_SECRET}`,
+    });
+    const recorded = JSON.parse(
+      readFileSync(
+        join(__dirname, '..', 'test', 'fixtures', 'tripleseat', 'oauth2-token.json'),
+        'utf8',
+      ),
+    ) as Record<string, unknown>;
+
+    expect(issued.status).toBe(200);
+    const body = issued.body as Record<string, unknown>;
+    expect(Object.keys(body).sort()).toEqual(Object.keys(recorded).sort());
+    expect(body).toMatchObject({ token_type: recorded.token_type, expires_in: 7200 });
   });
 
   it('should answer 401 without credentials, with an unknown or a revoked token', async () => {

@@ -487,10 +487,12 @@ export class TripleSeatSandbox {
     const token = randomBytes(24).toString('hex');
     this.tokens.set(token, Date.now() + this.tokenTtlSeconds * 1000);
     this.issued += 1;
+    // The token response of api-facts §1.2 (TS-OA2): no refresh token for client credentials.
     res.json({
       access_token: token,
-      token_type: 'bearer',
+      token_type: 'Bearer',
       expires_in: this.tokenTtlSeconds,
+      scope: 'events:read',
       created_at: Math.floor(Date.now() / 1000),
     });
   }

@@ -45,10 +45,12 @@ describe('Ledger retention (e2e)', () => {
     expect(queued.body).toMatchObject({ reason: 'QUEUED' });
     await first.waitForState('65000001', ['INJECTED']);
     const ledger = first.get(LedgerRepository);
-    const oldRun = await ledger.startManualRun('api', 48, 'sync-old');
+    const startRun = async (correlationId: string) =>
+      (await ledger.startLeasedManualRun('api', 48, correlationId, 60_000)).id;
+    const oldRun = await startRun('sync-old');
     await ledger.finishRun(oldRun, 'succeeded', { queried: 0 });
     // A run whose replica died: "running" for ever.
-    await ledger.startManualRun('api', 48, 'sync-abandoned');
+    await startRun('sync-abandoned');
 
     advance(31 * DAY_MS);
     const fresh = await first.webhook({
@@ -56,7 +58,7 @@ describe('Ledger retention (e2e)', () => {
       event: { id: 65000099 },
     });
     expect(fresh.body).toMatchObject({ reason: 'QUEUED' });
-    const newRun = await ledger.startManualRun('api', 48, 'sync-new');
+    const newRun = await startRun('sync-new');
     await ledger.finishRun(newRun, 'succeeded', { queried: 0 });
 
     const report = await first.get(RetentionService).tick();

@@ -761,23 +761,6 @@ export class LedgerRepository {
     return Number(result.numUpdatedRows) === 1;
   }
 
-  async startManualRun(owner: string, hoursBack: number, correlationId: string): Promise<number> {
-    const row = await this.db
-      .insertInto('reconciliation_runs')
-      .values({
-        slot: null,
-        kind: 'manual',
-        owner,
-        status: 'running',
-        started_at: this.now(),
-        hours_back: hoursBack,
-        correlation_id: correlationId,
-      })
-      .returning('id')
-      .executeTakeFirstOrThrow();
-    return Number(row.id);
-  }
-
   /** Progress of a running run, for operators watching it (the CLI's progress bar). */
   async updateRunProgress(id: number, progress: unknown): Promise<void> {
     await this.db

@@ -183,25 +183,11 @@ export class WebhookController {
         { trigger, eventIds, ...signature, signedAt: verified.timestamp },
         'webhook duplicate delivery (re-sent after the signature window)',
       );
-      this.count(trigger, 'DUPLICATE_DELIVERY');
-      return {
-        ok: true,
-        processed: false,
-        reason: 'DUPLICATE_DELIVERY',
-        trigger,
-        ...ids(eventIds),
-      };
+      return this.answer(trigger, eventIds, 'DUPLICATE_DELIVERY');
     }
     if (!ACTIONABLE_TRIGGERS.has(trigger)) {
       this.logger.log({ trigger, ...signature }, 'webhook ignored: trigger not actionable');
-      this.count(trigger, 'TRIGGER_NOT_ACTIONABLE');
-      return {
-        ok: true,
-        processed: false,
-        reason: 'TRIGGER_NOT_ACTIONABLE',
-        trigger,
-        ...ids(eventIds),
-      };
+      return this.answer(trigger, eventIds, 'TRIGGER_NOT_ACTIONABLE');
     }
     if (eventIds.length === 0) {
       this.count(trigger, 'BAD_REQUEST');
@@ -231,19 +217,21 @@ export class WebhookController {
     }
     if (!fresh) {
       this.logger.log({ trigger, eventIds, ...signature }, 'webhook duplicate delivery');
-      this.count(trigger, 'DUPLICATE_DELIVERY');
-      return {
-        ok: true,
-        processed: false,
-        reason: 'DUPLICATE_DELIVERY',
-        trigger,
-        ...ids(eventIds),
-      };
+      return this.answer(trigger, eventIds, 'DUPLICATE_DELIVERY');
     }
     this.logger.log({ trigger, eventIds, ...signature }, 'webhook queued');
     this.worker.wake();
-    this.count(trigger, 'QUEUED');
-    return { ok: true, processed: false, reason: 'QUEUED', trigger, ...ids(eventIds) };
+    return this.answer(trigger, eventIds, 'QUEUED');
+  }
+
+  /** Counts the delivery by what happened to it, and answers 200 saying so. */
+  private answer(
+    trigger: string,
+    eventIds: string[],
+    reason: WebhookAnswer['reason'] & WebhookOutcome,
+  ): WebhookAnswer {
+    this.count(trigger, reason);
+    return { ok: true, processed: false, reason, trigger, ...ids(eventIds) };
   }
 
   private count(trigger: string | undefined, outcome: WebhookOutcome): void {
