@@ -1,6 +1,6 @@
-import { chmodSync, chownSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { RevelSandbox, fixtureProducts } from '../sandbox/revel.sandbox';
 import { fixtureEvent, TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import { until } from './reliability/support';
@@ -22,7 +22,24 @@ import { todayAt } from './reliability/support';
  * stops at once with a message that says what to check. File modes do not stop root, so a root
  * test runner runs the service as `nobody`, as the Docker image runs it as `node`.
  */
+/**
+ * The unprivileged user must reach the checkout: a clone inside a `mktemp -d` folder (mode 700)
+ * is closed to it. Ancestors that refuse others the right to pass through get it for the test
+ * (search only, nothing listed or written) and their modes are restored afterwards.
+ */
+function letOthersTraverse(path: string, opened: [string, number][]): void {
+  for (let dir = path; ; dir = dirname(dir)) {
+    const mode = statSync(dir).mode & 0o7777;
+    if ((mode & 0o001) === 0) {
+      opened.push([dir, mode]);
+      chmodSync(dir, mode | 0o001);
+    }
+    if (dirname(dir) === dir) return;
+  }
+}
+
 describe('A read-only SQLite ledger (real process)', () => {
+  const opened: [string, number][] = [];
   let dir: string;
   let dbFile: string;
   let locationsFile: string;
@@ -31,6 +48,7 @@ describe('A read-only SQLite ledger (real process)', () => {
   const as: SpawnOptions = runningAsRoot() ? UNPRIVILEGED : {};
 
   beforeAll(async () => {
+    if (as.uid !== undefined) letOthersTraverse(resolve(__dirname, '..'), opened);
     dir = mkdtempSync(join(tmpdir(), 'ts-revel-readonly-'));
     if (as.uid !== undefined) chownSync(dir, as.uid, as.gid ?? as.uid);
     dbFile = join(dir, 'sync.db');
@@ -53,6 +71,7 @@ describe('A read-only SQLite ledger (real process)', () => {
   afterAll(async () => {
     await Promise.allSettled([tripleseat?.close(), revel?.close()]);
     rmSync(dir, { recursive: true, force: true });
+    for (const [path, mode] of opened.reverse()) chmodSync(path, mode);
   });
 
   const options = () => ({
