@@ -23,6 +23,7 @@ import { driftMigration } from './migrations/002-drift';
 import { runLeaseMigration } from './migrations/003-run-lease';
 import { ledgerIdentityMigration } from './migrations/005-ledger-identity';
 import { productMappingsMigration } from './migrations/006-product-mappings';
+import { consoleMigration } from './migrations/007-console';
 import { withUnavailabilityErrors } from './resilient-driver';
 import { ReopeningSqliteDatabase } from './sqlite-handle';
 
@@ -397,6 +398,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '003-run-lease': runLeaseMigration(),
     '005-ledger-identity': ledgerIdentityMigration(),
     '006-product-mappings': productMappingsMigration(),
+    '007-console': consoleMigration(dialect),
   };
   return all;
 }

@@ -57,6 +57,8 @@ export interface SyncEventTable {
   drift_check_at: EpochMs | null;
   /** DriftRecord as JSON: what changed in TripleSeat since the order was written. */
   drift: string | null;
+  /** The TripleSeat event's name, as last fetched (the console searches by it). */
+  event_name: string | null;
 }
 
 export interface SyncEventHistoryTable {
@@ -138,6 +140,38 @@ export interface ProductMappingTable {
   updated_at: EpochMs;
 }
 
+/** A signed-in console session (the cookie carries the id; the table keeps its SHA-256). */
+export interface ConsoleSessionTable {
+  id_hash: string;
+  csrf_token: string;
+  label: string;
+  created_at: EpochMs;
+  expires_at: EpochMs;
+  ended_at: EpochMs | null;
+  remote_address: string | null;
+}
+
+export type SwitchName = 'enableConnector' | 'dryRun';
+
+/** A switch's stored value, shared by all replicas; absent: the environment's default. */
+export interface SwitchTable {
+  name: SwitchName;
+  /** 1 or 0. */
+  value: number;
+  updated_at: EpochMs;
+  updated_by: string | null;
+}
+
+/** Every flip of a switch: when, to what, by whom. */
+export interface SwitchFlipTable {
+  id: Generated<number>;
+  name: SwitchName;
+  value: number;
+  at: EpochMs;
+  actor: string;
+  correlation_id: string | null;
+}
+
 /**
  * The id a database migrated from before ledger identities gets. Its record UUIDs stay exactly
  * those of the fixed namespace it always used, so orders it left half-written still complete.
@@ -152,6 +186,9 @@ export interface Database {
   ledger_identity: LedgerIdentityTable;
   ledger_jobs: LedgerJobTable;
   product_mappings: ProductMappingTable;
+  console_sessions: ConsoleSessionTable;
+  switches: SwitchTable;
+  switch_flips: SwitchFlipTable;
 }
 
 export type SyncEventRow = Selectable<SyncEventTable>;
@@ -160,3 +197,5 @@ export type SyncEventUpdate = Updateable<SyncEventTable>;
 export type ReconciliationRunRow = Selectable<ReconciliationRunTable>;
 export type HistoryRow = Selectable<SyncEventHistoryTable>;
 export type ProductMappingRow = Selectable<ProductMappingTable>;
+export type ConsoleSessionRow = Selectable<ConsoleSessionTable>;
+export type SwitchFlipRow = Selectable<SwitchFlipTable>;

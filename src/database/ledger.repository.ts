@@ -38,6 +38,7 @@ export interface Outcome {
   establishmentId?: number | null;
   locationKey?: string | null;
   eventDate?: string | null;
+  eventName?: string | null;
   nextAttemptAt?: number;
   attempts?: number;
   orderSummary?: unknown;
@@ -617,6 +618,7 @@ export class LedgerRepository {
     if (outcome.establishmentId !== undefined) update.establishment_id = outcome.establishmentId;
     if (outcome.locationKey !== undefined) update.location_key = outcome.locationKey;
     if (outcome.eventDate !== undefined) update.event_date = outcome.eventDate;
+    if (outcome.eventName !== undefined) update.event_name = outcome.eventName;
     if (outcome.orderSummary !== undefined)
       update.order_summary = JSON.stringify(outcome.orderSummary);
     if (outcome.contentHash !== undefined) update.content_hash = outcome.contentHash;

@@ -124,8 +124,11 @@ export class EventPipelineService {
   ): Promise<LedgerState | undefined> {
     const eventId = row.event_id;
     const cid = currentCorrelationId();
+    // What is known of the event once fetched (its name; its location and date once eligible) goes
+    // with every outcome, failures included, so the console can place and find the event.
+    let known: Partial<Outcome> = {};
     const settle = async (outcome: Outcome): Promise<LedgerState | undefined> => {
-      const ok = await this.ledger.settle(eventId, owner, outcome, cid);
+      const ok = await this.ledger.settle(eventId, owner, { ...known, ...outcome }, cid);
       if (!ok) {
         this.logger.warn(
           { eventId },
@@ -147,6 +150,7 @@ export class EventPipelineService {
 
     try {
       const event = await this.tripleseat.getEvent(eventId);
+      known = { eventName: event.name ?? null };
       const sourceUpdatedAt = event.updated_at ?? null;
       const now = this.clock.now();
       const progress = parseProgress(row.progress);
@@ -180,6 +184,12 @@ export class EventPipelineService {
         locationKey: verdict.location.key,
         eventDate: verdict.eventDate,
         sourceUpdatedAt,
+      };
+      known = {
+        ...known,
+        establishmentId: where.establishmentId,
+        locationKey: where.locationKey,
+        eventDate: where.eventDate,
       };
       if (verdict.outcome === 'hold') {
         return await settle({
