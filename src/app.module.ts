@@ -5,6 +5,7 @@ import { ClsModule } from 'nestjs-cls';
 import { LoggerModule } from 'nestjs-pino';
 import type { DestinationStream } from 'pino';
 import { CommonModule } from './common/common.module';
+import { ConsoleModule } from './console/console.module';
 import { loggerParams } from './common/logging';
 import { throttlerModule, ThrottlingModule } from './common/throttling';
 import { allConfigNamespaces, validateConfiguration } from './config/configuration';
@@ -17,6 +18,7 @@ import { MappingsModule } from './mappings/mappings.module';
 import { MetricsModule } from './metrics/metrics.module';
 import { NotificationsModule } from './notifications/notifications.module';
 import { RevelModule } from './revel/revel.module';
+import { SwitchesModule } from './switches/switches.module';
 import { SyncModule } from './sync/sync.module';
 import { TripleSeatModule } from './tripleseat/tripleseat.module';
 import { WebhookModule } from './webhook/webhook.module';
@@ -64,10 +66,12 @@ export class AppModule {
         RevelModule,
         NotificationsModule,
         MappingsModule,
+        SwitchesModule,
         SyncModule,
         WebhookModule,
         HealthModule,
         DoctorModule,
+        ConsoleModule,
       ],
     };
   }

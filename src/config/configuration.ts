@@ -110,6 +110,17 @@ export const httpConfig = registerAs('http', () => {
   };
 });
 
+export const consoleConfig = registerAs('console', () => {
+  const e = env();
+  return {
+    enabled: e.CONSOLE_ENABLED,
+    /** CONSOLE_TOKEN, else SYNC_API_TOKEN. */
+    token: e.CONSOLE_TOKEN ?? e.SYNC_API_TOKEN,
+    sessionMs: e.CONSOLE_SESSION_HOURS * 3_600_000,
+    signInFailuresPer15Minutes: e.CONSOLE_SIGNIN_FAILURES_PER_15_MINUTES,
+  };
+});
+
 export const ledgerConfig = registerAs('ledger', () => {
   const e = env();
   return { retentionDays: e.LEDGER_RETENTION_DAYS };
@@ -128,4 +139,5 @@ export const allConfigNamespaces = [
   mailConfig,
   httpConfig,
   ledgerConfig,
+  consoleConfig,
 ];

@@ -323,6 +323,32 @@ export class EnvironmentVariables {
   @Max(120000)
   HTTP_BODY_TIMEOUT_MS = 10000;
 
+  // Operator console (/console)
+  /** `false` turns the console off: its routes answer 404. */
+  @Transform(toBoolean)
+  @IsBoolean()
+  CONSOLE_ENABLED = true;
+
+  /** The console's sign-in token; SYNC_API_TOKEN when unset. */
+  @IsOptional()
+  @IsString()
+  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
+  CONSOLE_TOKEN?: string;
+
+  /** How long a console session lasts after sign-in. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(168)
+  CONSOLE_SESSION_HOURS = 12;
+
+  /** Wrong console sign-in tokens allowed per client address per 15 minutes (then 429). */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  CONSOLE_SIGNIN_FAILURES_PER_15_MINUTES = 10;
+
   /** Express `trust proxy`: set behind a load balancer so client addresses come from X-Forwarded-For. */
   @IsOptional()
   @IsString()
@@ -356,6 +382,7 @@ const SECRET_NAMES = new Set([
   'REVEL_API_KEY',
   'REVEL_API_SECRET',
   'SYNC_API_TOKEN',
+  'CONSOLE_TOKEN',
   'METRICS_TOKEN',
   'SMTP_URL',
   'DATABASE_URL',

@@ -13,5 +13,6 @@ import { DoctorService } from './doctor.service';
   imports: [TripleSeatModule, RevelModule, SyncModule],
   controllers: [DoctorController],
   providers: [DoctorService],
+  exports: [DoctorService],
 })
 export class DoctorModule {}

@@ -13,6 +13,7 @@ import type { AttentionState } from '../notifications/notification.types';
 import { OrderDraft, OrderWriteProgress } from '../orders/order-draft';
 import { RevelOrderWriter } from '../revel/order-writer.service';
 import { RevelProductCatalog } from '../revel/product-catalog';
+import { SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
 import type { Location } from '../config/locations';
@@ -105,6 +106,7 @@ export class EventPipelineService {
     private readonly mailer: MailerService,
     private readonly clock: Clock,
     private readonly mappings: MappingsRepository,
+    private readonly switches: SwitchesService,
   ) {}
 
   get leaseMs(): number {
@@ -233,7 +235,7 @@ export class EventPipelineService {
           );
         return state;
       }
-      if (this.config.dryRun) {
+      if (this.switches.dryRun) {
         this.logger.log({ eventId, order: summary }, 'DRY_RUN: order computed, nothing written');
         return await settle({
           state: 'DRY_RUN',

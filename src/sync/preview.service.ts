@@ -1,10 +1,9 @@
-import { BadGatewayException, Inject, Injectable, NotFoundException } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
+import { BadGatewayException, Injectable, NotFoundException } from '@nestjs/common';
 import { UpstreamError } from '../common/upstream.error';
-import { syncConfig } from '../config/configuration';
 import type { Location } from '../config/locations';
 import { ORDER_EXISTS_STATES } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
+import { SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { TripleSeatEvent } from '../tripleseat/tripleseat.types';
 import { EventPipelineService, summarizeDraft } from './event-pipeline.service';
@@ -56,10 +55,10 @@ export async function fetchEventForRequest(
 @Injectable()
 export class PreviewService {
   constructor(
-    @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
     private readonly ledger: LedgerRepository,
     private readonly tripleseat: TripleSeatClient,
     private readonly pipeline: EventPipelineService,
+    private readonly switches: SwitchesService,
   ) {}
 
   async preview(eventId: string): Promise<PreviewResponse> {
@@ -108,10 +107,10 @@ export class PreviewService {
       // INJECTED / DRIFTED (our order) or ALREADY_EXISTS (someone else's): never a second one.
       reasonIfNot = row.state;
     }
-    if (reasonIfNot === undefined && !this.config.enableConnector) {
+    if (reasonIfNot === undefined && !this.switches.enableConnector) {
       reasonIfNot = ReasonCode.CONNECTOR_DISABLED;
     }
-    if (reasonIfNot === undefined && this.config.dryRun) reasonIfNot = ReasonCode.DRY_RUN;
+    if (reasonIfNot === undefined && this.switches.dryRun) reasonIfNot = ReasonCode.DRY_RUN;
 
     return {
       eventId,

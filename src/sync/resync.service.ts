@@ -2,18 +2,16 @@ import { randomUUID } from 'node:crypto';
 import {
   BadGatewayException,
   ConflictException,
-  Inject,
   Injectable,
   Logger,
   NotFoundException,
 } from '@nestjs/common';
-import { ConfigType } from '@nestjs/config';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { UpstreamError } from '../common/upstream.error';
-import { syncConfig } from '../config/configuration';
 import { OUR_ORDER_STATES, SyncEventRow } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
 import { OrderRewriteConflictError, RevelOrderRewriter } from '../revel/order-rewriter.service';
+import { SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { describeDrift, guestCountOf, parseOrderSummary, statusOf } from './drift';
 import { EventPipelineService, summarizeDraft } from './event-pipeline.service';
@@ -35,11 +33,11 @@ export class ResyncService {
   private readonly logger = new Logger(ResyncService.name);
 
   constructor(
-    @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
     private readonly ledger: LedgerRepository,
     private readonly tripleseat: TripleSeatClient,
     private readonly pipeline: EventPipelineService,
     private readonly rewriter: RevelOrderRewriter,
+    private readonly switches: SwitchesService,
   ) {}
 
   async resync(eventId: string): Promise<ResyncResponse> {
@@ -55,10 +53,10 @@ export class ResyncService {
         `event ${eventId} is ${row.state}: only an order this service wrote (INJECTED or DRIFTED) can be resynced`,
       );
     }
-    if (!this.config.enableConnector) {
-      throw conflict('ENABLE_CONNECTOR=false (kill switch): nothing is written to Revel');
+    if (!this.switches.enableConnector) {
+      throw conflict('the connector is off (kill switch): nothing is written to Revel');
     }
-    if (this.config.dryRun) throw conflict('DRY_RUN=true: nothing is written to Revel');
+    if (this.switches.dryRun) throw conflict('dry run is on: nothing is written to Revel');
     const owner = `resync:${randomUUID().slice(0, 8)}`;
     const leased = await this.ledger.leaseForResync(eventId, owner, this.pipeline.leaseMs);
     if (!leased) throw conflict(`event ${eventId} is being resynced already; try again shortly`);

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { MappingsModule } from '../mappings/mappings.module';
 import { NotificationsModule } from '../notifications/notifications.module';
 import { RevelModule } from '../revel/revel.module';
+import { SwitchesModule } from '../switches/switches.module';
 import { TripleSeatModule } from '../tripleseat/tripleseat.module';
 import { DriftService } from './drift.service';
 import { EventPipelineService } from './event-pipeline.service';
@@ -14,7 +15,7 @@ import { SyncService } from './sync.service';
 import { SyncWorker } from './sync.worker';
 
 @Module({
-  imports: [TripleSeatModule, RevelModule, NotificationsModule, MappingsModule],
+  imports: [TripleSeatModule, RevelModule, NotificationsModule, MappingsModule, SwitchesModule],
   controllers: [SyncController, EventsController],
   providers: [
     EventPipelineService,
@@ -25,6 +26,13 @@ import { SyncWorker } from './sync.worker';
     PreviewService,
     ResyncService,
   ],
-  exports: [SyncWorker, SyncService, ReconciliationScheduler, EventPipelineService],
+  exports: [
+    SyncWorker,
+    SyncService,
+    ReconciliationScheduler,
+    EventPipelineService,
+    PreviewService,
+    ResyncService,
+  ],
 })
 export class SyncModule {}

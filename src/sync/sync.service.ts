@@ -18,6 +18,7 @@ import {
 import { syncConfig } from '../config/configuration';
 import { OUR_ORDER_STATES, ReconciliationRunRow, SyncEventRow } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
+import { SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { ReasonCode } from './reason-codes';
 import { SyncWorker } from './sync.worker';
@@ -127,6 +128,7 @@ export class SyncService implements BeforeApplicationShutdown {
     private readonly tripleseat: TripleSeatClient,
     private readonly clock: Clock,
     private readonly cls: ClsService,
+    private readonly switches: SwitchesService,
   ) {}
 
   /** Stops the bulk runs of this process and lets them record how far they got. */
@@ -358,7 +360,7 @@ export class SyncService implements BeforeApplicationShutdown {
     for (;;) {
       // A claim can lose to a concurrent one (another worker, another replica, SKIP LOCKED); then
       // wait for that one to finish, and claim again if it left the event due.
-      if (this.config.enableConnector) await this.worker.runNow(eventId);
+      if (this.switches.enableConnector) await this.worker.runNow(eventId);
       const row = await this.ledger.get(eventId);
       if (!row) throw new Error(`event ${eventId} vanished from the ledger`);
       if (Date.now() > deadline || this.stopping || !this.unsettled(row)) return row;
@@ -369,7 +371,7 @@ export class SyncService implements BeforeApplicationShutdown {
   /** Still being processed, or due and about to be. */
   private unsettled(row: SyncEventRow): boolean {
     if (row.state === 'IN_PROGRESS') return true;
-    if (!this.config.enableConnector) return false;
+    if (!this.switches.enableConnector) return false;
     // A row just queued is due for whoever queued it: when it looks not yet due here, that is the
     // clock skew between replicas, and the replica that queued it is about to claim it.
     if (row.state === 'PENDING' && row.reason === ReasonCode.QUEUED) return true;
@@ -390,7 +392,7 @@ export class SyncService implements BeforeApplicationShutdown {
         : new Map<string, (string | null)[]>();
     const summary = emptySummary();
     const events: EventReport[] = rows.map((row) => {
-      const disabled = !this.config.enableConnector && row.state === 'PENDING';
+      const disabled = !this.switches.enableConnector && row.state === 'PENDING';
       const outcome = outcomeOf(row.state, written.get(row.event_id) ?? [], disabled);
       count(summary, outcome);
       return {

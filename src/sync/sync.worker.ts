@@ -14,6 +14,7 @@ import { syncConfig } from '../config/configuration';
 import { DatabaseUnavailableError } from '../database/database-errors';
 import { LedgerState, SyncEventRow } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
+import { SwitchesService } from '../switches/switches.service';
 import { DriftService } from './drift.service';
 import { EventPipelineService, StopRequestedError } from './event-pipeline.service';
 
@@ -63,14 +64,19 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     private readonly pipeline: EventPipelineService,
     private readonly cls: ClsService,
     private readonly drift: DriftService,
+    private readonly switches: SwitchesService,
   ) {}
 
   onApplicationBootstrap(): void {
-    if (!this.config.enableConnector) {
-      this.logger.warn('ENABLE_CONNECTOR=false: events are recorded, nothing is written to Revel');
+    if (!this.switches.enableConnector) {
+      this.logger.warn(
+        'the connector is off (kill switch): events are recorded, nothing is written to Revel',
+      );
     }
-    if (this.config.dryRun)
-      this.logger.warn('DRY_RUN=true: orders are computed and logged, not written');
+    if (this.switches.dryRun)
+      this.logger.warn('dry run is on: orders are computed and logged, not written');
+    // The loop runs with the connector off too: a flip (here or on another replica) takes effect
+    // at the next turn, without a restart.
     this.schedule(0);
   }
 
@@ -152,7 +158,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     let checks = 0;
     let failed = false;
     try {
-      if (this.config.enableConnector) {
+      if (this.switches.enableConnector) {
         await this.releaseAbandoned();
         const free = this.config.workerConcurrency - this.inFlight.size;
         if (free > 0) {
