@@ -1,0 +1,28 @@
+import { Module } from '@nestjs/common';
+import { DoctorModule } from '../doctor/doctor.module';
+import { MappingsModule } from '../mappings/mappings.module';
+import { RevelModule } from '../revel/revel.module';
+import { SwitchesModule } from '../switches/switches.module';
+import { SyncModule } from '../sync/sync.module';
+import { ConsoleAuthService } from './console-auth.service';
+import { ConsoleBoardRepository } from './console-board.repository';
+import { ConsoleExceptionFilter } from './console-exception.filter';
+import { ConsoleSessionRepository } from './console-session.repository';
+import { ConsoleController } from './console.controller';
+import { ConsoleGuard } from './console.guard';
+import { ConsoleViews } from './console.views';
+
+/** The operator console at /console (CONSOLE_ENABLED=false answers 404 on every route). */
+@Module({
+  imports: [SyncModule, MappingsModule, RevelModule, SwitchesModule, DoctorModule],
+  controllers: [ConsoleController],
+  providers: [
+    ConsoleViews,
+    ConsoleAuthService,
+    ConsoleSessionRepository,
+    ConsoleBoardRepository,
+    ConsoleGuard,
+    ConsoleExceptionFilter,
+  ],
+})
+export class ConsoleModule {}
