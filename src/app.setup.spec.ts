@@ -20,9 +20,11 @@ class HeaderGuard implements CanActivate {
   /** Whether the body was already parsed when the guard ran (it must not be). */
   static sawBody: unknown[] = [];
 
-  canActivate(context: ExecutionContext): boolean {
+  async canActivate(context: ExecutionContext): Promise<boolean> {
     const req = context.switchToHttp().getRequest<Request>();
     HeaderGuard.sawBody.push(req.body);
+    // A slow guard (a database round trip): the whole body arrives, unread, before it returns.
+    if (req.headers['x-slow'] === 'yes') await new Promise((resolve) => setTimeout(resolve, 50));
     if (req.headers['x-let-in'] !== 'yes') throw new UnauthorizedException();
     return true;
   }
@@ -72,6 +74,17 @@ describe(BodyParsingInterceptor.name, () => {
       .expect(201);
     expect(res.body).toEqual({ got: { name: 'TRIPLE OG', quantity: 2 } });
     expect(HeaderGuard.sawBody).toEqual([undefined]);
+  });
+
+  it('should still read a body that arrived in full while a slow guard ran', async () => {
+    const res = await request(app.getHttpServer())
+      .post('/things')
+      .set('x-let-in', 'yes')
+      .set('x-slow', 'yes')
+      .type('form')
+      .send('a=1&b=two')
+      .expect(201);
+    expect(res.body).toEqual({ got: { a: '1', b: 'two' } });
   });
 
   it('should answer the guard, not a JSON error, when the guard refuses a malformed body', async () => {

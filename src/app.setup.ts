@@ -218,7 +218,9 @@ export function readRequestBody(
 ): Promise<Buffer> {
   const carrier = req as BodyCarrier;
   carrier[BODY] ??= new Promise<Buffer>((resolve, reject) => {
-    if (!hasBody(req) || req.complete) {
+    // `readableEnded`, not `complete`: a body that has fully arrived while a slow guard ran (a
+    // database round trip) is complete but still buffered, unread; only a consumed one is empty.
+    if (!hasBody(req) || req.readableEnded) {
       resolve(Buffer.alloc(0));
       return;
     }
