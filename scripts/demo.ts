@@ -750,6 +750,7 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       const sample = outcomes[0]?.eventId ?? '';
       say(`service    ${url}`);
       say(`API token  ${DEMO_API_TOKEN}`);
+      say(`console    ${url}/console   (sign in with the token ${DEMO_API_TOKEN})`);
       say(`TripleSeat sandbox ${sandboxes.tripleseat.url}   Revel sandbox ${sandboxes.revel.url}`);
       say('try:');
       say(

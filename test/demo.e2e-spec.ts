@@ -85,4 +85,37 @@ describe('npm run demo (e2e)', () => {
     expect(output).not.toContain(`Authorization: Bearer ${result.apiToken}`);
     expect(output.trimEnd().endsWith('shut down.')).toBe(true);
   });
+
+  it('should print the console’s address and a sign-in token that opens it, while serving', async () => {
+    const printed: string[] = [];
+    const result = await runDemo({
+      port: 0,
+      out: (text) => printed.push(text),
+      logStream: new Writable({ write: (_chunk, _enc, done) => done() }),
+    });
+    try {
+      const output = printed.join('');
+      const line = new RegExp(
+        `console +(http://127\\.0\\.0\\.1:\\d+/console) +\\(sign in with the token (\\S+)\\)`,
+      ).exec(output);
+      expect(line).not.toBeNull();
+      const [, consoleUrl, token] = line ?? [];
+      expect(token).toBe(result.apiToken);
+      const signIn = await fetch(`${consoleUrl}/sign-in`, {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token }).toString(),
+      });
+      expect(signIn.status).toBe(303);
+      const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+      const board = await fetch(consoleUrl, { headers: { cookie } });
+      expect(board.status).toBe(200);
+      const html = await board.text();
+      const today = result.outcomes.find((o) => o.scenario === 'today, discount');
+      expect(html).toContain(`data-event-id="${today?.eventId}"`);
+    } finally {
+      await result.close();
+    }
+  });
 });
