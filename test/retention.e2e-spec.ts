@@ -2,7 +2,7 @@ import { LedgerRepository } from '../src/database/ledger.repository';
 import { DatabaseService } from '../src/database/database.service';
 import { RetentionService } from '../src/database/retention.service';
 import { SyncWorker } from '../src/sync/sync.worker';
-import { Harness, startHarness } from './support/harness';
+import { Harness, SECRETS, startHarness } from './support/harness';
 
 const DAY_MS = 24 * 60 * 60 * 1000;
 
@@ -52,6 +52,15 @@ describe('Ledger retention (e2e)', () => {
     // A run whose replica died: "running" for ever.
     await startRun('sync-abandoned');
 
+    // A console session, signed in now: long expired after a month.
+    const signIn = await fetch(`${first.url}/console/sign-in`, {
+      method: 'POST',
+      redirect: 'manual',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ token: SECRETS.apiToken }).toString(),
+    });
+    expect(signIn.status).toBe(303);
+
     advance(31 * DAY_MS);
     const fresh = await first.webhook({
       webhook_trigger_type: 'STATUS_CHANGE_EVENT',
@@ -62,7 +71,7 @@ describe('Ledger retention (e2e)', () => {
     await ledger.finishRun(newRun, 'succeeded', { queried: 0 });
 
     const report = await first.get(RetentionService).tick();
-    expect(report).toMatchObject({ deliveries: 1, runs: 2 });
+    expect(report).toMatchObject({ deliveries: 1, runs: 2, sessions: 1 });
     expect(await second.get(RetentionService).tick()).toBe('slot-taken');
     expect(await first.get(RetentionService).tick()).toBe('slot-taken');
 
@@ -76,7 +85,11 @@ describe('Ledger retention (e2e)', () => {
 
     // The next hour is a new slot.
     advance(60 * 60 * 1000);
-    expect(await second.get(RetentionService).tick()).toMatchObject({ deliveries: 0, runs: 0 });
+    expect(await second.get(RetentionService).tick()).toMatchObject({
+      deliveries: 0,
+      runs: 0,
+      sessions: 0,
+    });
   });
 
   it('should treat a bare-signature re-send older than the retention as new, and still write no second order', async () => {

@@ -38,13 +38,4 @@ export class ConsoleSessionRepository {
       .where('ended_at', 'is', null)
       .execute();
   }
-
-  /** Sessions that ended or expired before `before` are of no further use. */
-  async prune(before: number): Promise<number> {
-    const result = await this.db
-      .deleteFrom('console_sessions')
-      .where((eb) => eb.or([eb('expires_at', '<', before), eb('ended_at', '<', before)]))
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
-  }
 }

@@ -23,13 +23,15 @@ export interface RetentionReport {
   cutoff: number;
   deliveries: number;
   runs: number;
+  /** Console sessions that ended or expired over a day before the run. */
+  sessions: number;
 }
 
 export type RetentionTick = RetentionReport | 'disabled' | 'slot-taken' | 'busy' | 'failed';
 
 /**
  * Keeps the ledger from growing for ever: webhook deliveries and finished reconciliation runs older
- * than LEDGER_RETENTION_DAYS (default 30) are deleted by an hourly job that one replica runs per
+ * than LEDGER_RETENTION_DAYS (default 30), and console sessions closed for a day, are deleted by an hourly job that one replica runs per
  * slot (it advances `ledger_jobs.slot`; the others find the slot taken). Event rows and their
  * history are kept: they are the record of what was ordered. The newest successful run is kept
  * whatever its age, so "last reconciliation" always has an answer.
@@ -146,7 +148,15 @@ export class RetentionService implements OnApplicationBootstrap {
       runs += n;
       if (n < BATCH) break;
     }
-    return { slot, cutoff, deliveries, runs };
+    // A closed session opens nothing; a day's grace keeps it for whoever looks into a sign-out.
+    const closedBefore = this.clock.now().getTime() - DAY_MS;
+    const closed = await db
+      .deleteFrom('console_sessions')
+      .where((eb) =>
+        eb.or([eb('expires_at', '<', closedBefore), eb('ended_at', '<', closedBefore)]),
+      )
+      .executeTakeFirst();
+    return { slot, cutoff, deliveries, runs, sessions: Number(closed.numDeletedRows) };
   }
 
   /** Takes `slot` for this replica: true when it advanced the job's slot (nobody ran it yet). */
