@@ -313,6 +313,9 @@ describe('operator console over HTTP (e2e against the sandboxes)', () => {
     expect(page.text).toContain('data-state="SKIPPED"');
     expect(page.text).toContain('None of the items matched a POS product');
     expect(page.text).not.toContain('Resync order');
+    const attention = await call(h, '/console?range=all&attention=1', { cookie });
+    expect(attention.text).toContain(`data-event-id="${event.id}"`);
+    expect(attention.text).not.toContain('data-event-id="67000101"');
 
     const found = await call(h, `/console/products?event=${event.id}&line=0&q=fudgy`, {
       cookie,

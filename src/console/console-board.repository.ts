@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Expression, Kysely, SqlBool } from 'kysely';
+import { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
 import { DatabaseService } from '../database/database.service';
 import { Database, LedgerState, SyncEventRow } from '../database/database.types';
 
@@ -17,6 +17,8 @@ export interface BoardFilter {
   location?: string;
   /** An event id (exact) or part of the event's name. */
   search?: string;
+  /** Only the events that need a person (see `needingAttention`). */
+  attention?: boolean;
   offset: number;
   limit: number;
 }
@@ -42,6 +44,14 @@ export interface BoardPage {
   total: number;
   /** Rows per state under the same filter, state aside (for the filter's counts). */
   byState: Partial<Record<LedgerState, number>>;
+}
+
+/** FAILED, or SKIPPED because no item matched a product: the events a person must look at. */
+function needsAttention(eb: ExpressionBuilder<Database, 'sync_events'>): Expression<SqlBool> {
+  return eb.or([
+    eb('state', '=', 'FAILED'),
+    eb.and([eb('state', '=', 'SKIPPED'), eb('reason', '=', 'NO_ITEMS_MATCHED')]),
+  ]);
 }
 
 /** The characters LIKE treats specially, escaped so that a search is taken literally. */
@@ -85,6 +95,7 @@ export class ConsoleBoardRepository {
           parts.push(eb('location_key', '=', filter.location));
         }
         if (withState && filter.state !== undefined) parts.push(eb('state', '=', filter.state));
+        if (filter.attention) parts.push(needsAttention(eb));
         const search = filter.search?.trim();
         if (search) {
           parts.push(
@@ -143,12 +154,7 @@ export class ConsoleBoardRepository {
     const row = await this.db
       .selectFrom('sync_events')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where((eb) =>
-        eb.or([
-          eb('state', '=', 'FAILED'),
-          eb.and([eb('state', '=', 'SKIPPED'), eb('reason', '=', 'NO_ITEMS_MATCHED')]),
-        ]),
-      )
+      .where(needsAttention)
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

@@ -236,6 +236,7 @@ export class ConsoleController {
     const location = this.config.locations.has(locationKey) ? locationKey : undefined;
     const range = query.range === 'all' ? 'all' : 'week';
     const q = optionalText(query.q);
+    const onlyAttention = query.attention === '1';
     const page = Math.max(1, Math.min(10_000, Number.parseInt(optionalText(query.page), 10) || 1));
     const now = this.clock.now().getTime();
     const windows =
@@ -255,6 +256,7 @@ export class ConsoleController {
         state,
         location,
         search: q,
+        attention: onlyAttention,
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
       }),
@@ -288,12 +290,13 @@ export class ConsoleController {
         ...(state ? { state } : {}),
         ...(location ? { location } : {}),
         ...(q ? { q } : {}),
+        ...(onlyAttention ? { attention: '1' } : {}),
         page: String(p),
       });
       return `/console?${params.toString()}`;
     };
     return this.views.render('board', this.frame('Board', session, 'board'), {
-      filters: { state, location, range, q },
+      filters: { state, location, range, q, attention: onlyAttention },
       states: LEDGER_STATES.filter((s) => (result.byState[s] ?? 0) > 0 || s === state).map((s) => ({
         state: s,
         count: result.byState[s] ?? 0,
@@ -769,4 +772,3 @@ function summaryText(summary: string | null): string {
     return '';
   }
 }
-
