@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Expression, ExpressionBuilder, Kysely, SqlBool } from 'kysely';
+import { Expression, ExpressionBuilder, Kysely, sql, SqlBool } from 'kysely';
 import { DatabaseService } from '../database/database.service';
 import { Database, LedgerState, SyncEventRow } from '../database/database.types';
 
@@ -79,7 +79,7 @@ export class ConsoleBoardRepository {
           const windows = filter.windows.filter(
             (w) => filter.location === undefined || w.locationKey === filter.location,
           );
-          if (windows.length === 0) return eb.val(false);
+          if (windows.length === 0) return sql<SqlBool>`1 = 0`;
           parts.push(
             eb.or(
               windows.map((w) =>
@@ -101,11 +101,8 @@ export class ConsoleBoardRepository {
           parts.push(
             eb.or([
               eb('event_id', '=', search),
-              eb(
-                eb.fn('lower', ['event_name']),
-                'like',
-                eb.val(`%${escapeLike(search.toLowerCase())}%`),
-              ),
+              // An explicit ESCAPE: SQLite has no default escape character (PostgreSQL's is `\`).
+              sql<SqlBool>`lower(${sql.ref('event_name')}) like ${`%${escapeLike(search.toLowerCase())}%`} escape '\\'`,
             ]),
           );
         }
