@@ -1,6 +1,7 @@
 /**
  * `npm run bench`: every benchmark in turn (intake, intake with the worker on, bulk reconciliation with its no-op rerun,
- * footprint), one table each, then the machine and a summary with the targets of issue 5.
+ * footprint, the console's pages over a large ledger), one table each, then the machine and a summary with the targets
+ * of issue 5 (and the console board's goal of issue 11).
  *
  *   npm run bench              full sizes (the 1,000-event reconciliation takes ~10 minutes)
  *   npm run bench -- --smoke   tiny sizes, under a minute: what CI runs
@@ -9,6 +10,7 @@
  * Exits non-zero only on real breakage (a crash, a count that does not match, a missing or
  * duplicated order), never because a target was missed.
  */
+import { benchConsole } from './console';
 import { benchFootprint } from './footprint';
 import { benchIntake } from './intake';
 import {
@@ -34,6 +36,8 @@ async function main(): Promise<void> {
     ['worker-on', benchWorkerOn],
     ['reconcile', benchReconcile],
     ['footprint', benchFootprint],
+    // 100,000 ledger rows; 2,000 with --smoke (--rows N wins).
+    ['console', benchConsole],
   ];
   for (const [name, bench] of benches) {
     console.log(`\n… ${name}`);

@@ -134,6 +134,23 @@ describe.each(targets)(`${ConsoleBoardRepository.name} on $name`, (target) => {
     expect((await board.page({ search: 'Event_', offset: 0, limit: 50 })).rows).toEqual([]);
   });
 
+  it('should page, order and count a search like the board, state filter included', async () => {
+    const page = await board.page({ search: 'event', offset: 1, limit: 2 });
+    expect(ids(page.rows)).toEqual(['3', '4']);
+    expect(page.rows[0]).toMatchObject({
+      event_name: 'Event 3',
+      state: 'FAILED',
+      location_key: 'A',
+    });
+    expect(page.total).toBe(4);
+    expect(page.byState).toEqual({ INJECTED: 2, FAILED: 1, SKIPPED: 1 });
+    const injected = await board.page({ search: 'event', state: 'INJECTED', offset: 0, limit: 50 });
+    expect(ids(injected.rows)).toEqual(['1', '4']);
+    expect(injected.total).toBe(2);
+    const windowed = await board.page({ search: 'event', windows: week, offset: 0, limit: 50 });
+    expect(ids(windowed.rows)).toEqual(['1', '5']);
+  });
+
   it('should page with offset and limit', async () => {
     const first = await board.page({ offset: 0, limit: 2 });
     const second = await board.page({ offset: 2, limit: 2 });

@@ -1,5 +1,5 @@
 import { Injectable } from '@nestjs/common';
-import { Expression, ExpressionBuilder, Kysely, sql, SqlBool } from 'kysely';
+import { Expression, ExpressionBuilder, Kysely, SelectQueryBuilder, sql, SqlBool } from 'kysely';
 import { DatabaseService } from '../database/database.service';
 import { Database, LedgerState, SyncEventRow } from '../database/database.types';
 
@@ -46,6 +46,28 @@ export interface BoardPage {
   byState: Partial<Record<LedgerState, number>>;
 }
 
+const BOARD_COLUMNS = [
+  'event_id',
+  'event_name',
+  'state',
+  'reason',
+  'detail',
+  'attempts',
+  'next_attempt_at',
+  'revel_order_id',
+  'location_key',
+  'event_date',
+  'order_summary',
+  'updated_at',
+] as const;
+
+function compareNullsLast(a: string | null, b: string | null): number {
+  if (a === b) return 0;
+  if (a === null) return 1;
+  if (b === null) return -1;
+  return a < b ? -1 : 1;
+}
+
 /** FAILED, or SKIPPED because no item matched a product: the events a person must look at. */
 function needsAttention(eb: ExpressionBuilder<Database, 'sync_events'>): Expression<SqlBool> {
   return eb.or([
@@ -59,8 +81,8 @@ const escapeLike = (text: string): string => text.replace(/[\\%_]/g, (c) => `\\$
 
 /**
  * The today board's reads. Every filter is an index range: the location and date windows use
- * `sync_events_location_date` (migration 007), and the order (location, date, id) follows it, so a
- * page of 50 among 100k rows reads about 50 rows. Only a name search scans.
+ * `sync_events_location_date` (migration 007), and the order (location, date, id) and the state
+ * are in it, so a page of 50 among 100k rows reads about 50 rows. Only a name search scans.
  */
 @Injectable()
 export class ConsoleBoardRepository {
@@ -110,22 +132,10 @@ export class ConsoleBoardRepository {
       });
       return query;
     };
+    if (filter.search?.trim()) return this.searchPage(filter, base(false));
     const [rows, counts] = await Promise.all([
       base(true)
-        .select([
-          'event_id',
-          'event_name',
-          'state',
-          'reason',
-          'detail',
-          'attempts',
-          'next_attempt_at',
-          'revel_order_id',
-          'location_key',
-          'event_date',
-          'order_summary',
-          'updated_at',
-        ])
+        .select(BOARD_COLUMNS)
         .orderBy('location_key')
         .orderBy('event_date')
         .orderBy('event_id')
@@ -144,6 +154,43 @@ export class ConsoleBoardRepository {
         ? (byState[filter.state] ?? 0)
         : Object.values(byState).reduce((a, b) => a + b, 0);
     return { rows, total, byState };
+  }
+
+  /**
+   * A search (by name, a substring) cannot use an index, and walking one in the board's order means
+   * a random read of every row, twice (rows and counts): about 450 ms over 100k rows. One unordered
+   * pass over the table reads the few columns that place and count a row (a plain scan, about 50 ms);
+   * the page is cut here, and only its rows are read in full.
+   */
+  private async searchPage(
+    filter: BoardFilter,
+    matching: SelectQueryBuilder<Database, 'sync_events', object>,
+  ): Promise<BoardPage> {
+    const matches = await matching
+      .select(['event_id', 'state', 'location_key', 'event_date'])
+      .execute();
+    const byState: Partial<Record<LedgerState, number>> = {};
+    for (const m of matches) byState[m.state] = (byState[m.state] ?? 0) + 1;
+    const wanted =
+      filter.state === undefined ? matches : matches.filter((m) => m.state === filter.state);
+    wanted.sort(
+      (a, b) =>
+        compareNullsLast(a.location_key, b.location_key) ||
+        compareNullsLast(a.event_date, b.event_date) ||
+        compareNullsLast(a.event_id, b.event_id),
+    );
+    const ids = wanted.slice(filter.offset, filter.offset + filter.limit).map((m) => m.event_id);
+    const rows =
+      ids.length === 0
+        ? []
+        : await this.db
+            .selectFrom('sync_events')
+            .select(BOARD_COLUMNS)
+            .where('event_id', 'in', ids)
+            .execute();
+    const position = new Map(ids.map((id, i) => [id, i]));
+    rows.sort((a, b) => (position.get(a.event_id) ?? 0) - (position.get(b.event_id) ?? 0));
+    return { rows, total: wanted.length, byState };
   }
 
   /** Events that need a person, whatever their date: FAILED, and SKIPPED with unmatched items. */
@@ -192,24 +239,7 @@ export class ConsoleBoardRepository {
       .where('updated_at', '>=', since);
     const [count, rows] = await Promise.all([
       where.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
-      where
-        .select([
-          'event_id',
-          'event_name',
-          'state',
-          'reason',
-          'detail',
-          'attempts',
-          'next_attempt_at',
-          'revel_order_id',
-          'location_key',
-          'event_date',
-          'order_summary',
-          'updated_at',
-        ])
-        .orderBy('updated_at', 'desc')
-        .limit(limit)
-        .execute(),
+      where.select(BOARD_COLUMNS).orderBy('updated_at', 'desc').limit(limit).execute(),
     ]);
     return { total: Number(count.n), rows };
   }

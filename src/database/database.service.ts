@@ -47,6 +47,9 @@ const PG_STATEMENT_TIMEOUT_MS = 8_000;
 const PG_QUERY_TIMEOUT_MS = 9_000;
 const PG_IDLE_IN_TRANSACTION_MS = 60_000;
 
+/** How often SQLite planner statistics are refreshed (`PRAGMA optimize`). */
+const OPTIMIZE_INTERVAL_MS = 60 * 60_000;
+
 /** The readiness write probe: its answer is reused this long (failures for a shorter while). */
 export const WRITE_PROBE_CACHE_MS = 5_000;
 const WRITE_PROBE_FAILURE_CACHE_MS = 1_000;
@@ -167,6 +170,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   private readonly sqlite?: ReopeningSqliteDatabase;
   private identity?: LedgerIdentity;
   private lastProbe?: WriteProbe;
+  private optimizeTimer?: NodeJS.Timeout;
   private probing?: Promise<WriteProbe>;
   /** Since when statements fail for want of a database (undefined: they do not). */
   private unavailableSince?: number;
@@ -195,6 +199,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
       await this.db.destroy().catch(() => undefined);
       throw new Error(startupFailure(error, this.location), { cause: error });
     }
+    this.keepStatistics();
     const legacy = this.identity.id === LEGACY_LEDGER_ID;
     this.logger.log(
       `database ready (${this.dialect}); ledger ${this.identity.id}` +
@@ -239,7 +244,22 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   }
 
   async onApplicationShutdown(): Promise<void> {
+    clearInterval(this.optimizeTimer);
     await this.db.destroy();
+  }
+
+  /** SQLite: planner statistics now and every OPTIMIZE_INTERVAL_MS (see ReopeningSqliteDatabase). */
+  private keepStatistics(): void {
+    const sqlite = this.sqlite;
+    if (!sqlite) return;
+    const run = (allTables: boolean) => {
+      const failure = sqlite.optimize(allTables);
+      if (failure)
+        this.logger.warn(`PRAGMA optimize failed (statistics left as they were): ${failure}`);
+    };
+    run(true);
+    this.optimizeTimer = setInterval(() => run(false), OPTIMIZE_INTERVAL_MS);
+    this.optimizeTimer.unref();
   }
 
   private async runProbe(): Promise<WriteProbe> {

@@ -3,9 +3,10 @@ import type { DialectName } from '../database.service';
 
 /**
  * What the operator console needs (issue 11):
- * - `sync_events.event_name`, so the board can search by name, and an index on the location and
- *   event date, so that a week of one location is one index range among 100k rows and the board's
- *   order (location, date) needs no sort;
+ * - `sync_events.event_name`, so the board can search by name, and an index on the location, event
+ *   date, id and state, so that a week of one location is one index range among 100k rows, the
+ *   board's order (location, date, id) needs no sort, a deep page skips index entries only, and the
+ *   counts by state are read from the index alone;
  * - `console_sessions`: a session is a row, so that every replica accepts it and sign-out ends it
  *   everywhere. The key is the SHA-256 of the cookie's session id: a copy of the table opens no
  *   session;
@@ -19,7 +20,7 @@ export function consoleMigration(dialect: DialectName): Migration {
       await db.schema
         .createIndex('sync_events_location_date')
         .on('sync_events')
-        .columns(['location_key', 'event_date'])
+        .columns(['location_key', 'event_date', 'event_id', 'state'])
         .execute();
       await db.schema
         .createIndex('sync_events_updated')
