@@ -8,14 +8,22 @@ import { ConsoleAuthService } from './console-auth.service';
 import { ConsoleBoardRepository } from './console-board.repository';
 import { ConsoleExceptionFilter } from './console-exception.filter';
 import { ConsoleSessionRepository } from './console-session.repository';
-import { ConsoleController } from './console.controller';
+import { ConsoleAuthController } from './console-auth.controller';
+import { ConsoleBoardController } from './console-board.controller';
+import { ConsoleEventsController } from './console-events.controller';
+import { ConsoleSettingsController } from './console-settings.controller';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleViews } from './console.views';
 
 /** The operator console at /console (CONSOLE_ENABLED=false answers 404 on every route). */
 @Module({
   imports: [SyncModule, MappingsModule, RevelModule, SwitchesModule, DoctorModule],
-  controllers: [ConsoleController],
+  controllers: [
+    ConsoleAuthController,
+    ConsoleBoardController,
+    ConsoleEventsController,
+    ConsoleSettingsController,
+  ],
   providers: [
     ConsoleViews,
     ConsoleAuthService,

@@ -3,14 +3,13 @@ import { join } from 'node:path';
 import { Injectable } from '@nestjs/common';
 import { Eta } from 'eta';
 import { DateTime } from 'luxon';
-import type { SwitchState } from '../switches/switches.service';
+import { SwitchesService } from '../switches/switches.service';
 import type { ConsoleSession } from './console-auth.service';
 
 /** What every page's layout shows around its body. */
 export interface PageFrame {
   title: string;
   session?: ConsoleSession;
-  switches?: SwitchState[];
   /** The nav entry to mark current. */
   nav?: 'board' | 'mappings' | 'switches' | 'health';
 }
@@ -67,8 +66,17 @@ export class ConsoleViews {
   });
   private readonly assets = new Map<string, { type: string; body: Buffer }>();
 
+  constructor(private readonly switches: SwitchesService) {}
+
+  /** A whole page; its header shows both switches as this replica applies them now. */
   render(template: string, frame: PageFrame, data: object = {}): string {
-    return this.eta.render(template, { ...frame, ...data, siteTime, dayLabel });
+    return this.eta.render(template, {
+      ...frame,
+      switches: this.switches.states(),
+      ...data,
+      siteTime,
+      dayLabel,
+    });
   }
 
   /** A partial without the layout (htmx swaps it into a page). */
