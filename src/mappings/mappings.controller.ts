@@ -1,7 +1,6 @@
 import {
   BadRequestException,
   Body,
-  Controller,
   Delete,
   Get,
   HttpCode,
@@ -9,19 +8,13 @@ import {
   NotFoundException,
   Put,
   Query,
-  UseGuards,
-  UsePipes,
-  ValidationPipe,
 } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-import { ApiBearerAuth, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
-import { ApiTokenGuard } from '../common/api-token.guard';
+import { ApiOperation, ApiResponse } from '@nestjs/swagger';
+import { ApiController } from '../common/api-controller.decorator';
 import { ErrorResponse } from '../common/error.response';
-import { THROTTLE_WEBHOOK } from '../common/throttling';
 import { syncConfig } from '../config/configuration';
 import { ProductMappingRow } from '../database/database.types';
-import { API_TOKEN_SECURITY } from '../openapi.constants';
 import {
   DeleteMappingQueryDto,
   MappingResponse,
@@ -30,12 +23,6 @@ import {
   PutMappingDto,
 } from './mappings.dto';
 import { MappingSource, MappingsRepository } from './mappings.repository';
-
-const validation = new ValidationPipe({
-  transform: true,
-  whitelist: true,
-  forbidNonWhitelisted: true,
-});
 
 function toResponse(row: ProductMappingRow): MappingResponse {
   return {
@@ -52,25 +39,12 @@ function toResponse(row: ProductMappingRow): MappingResponse {
 }
 
 /** Product mappings stored in the database; they win over the locations file (SPEC §7). */
-@ApiTags('mappings')
-@ApiBearerAuth(API_TOKEN_SECURITY)
-@ApiResponse({
-  status: 400,
-  description:
-    'A parameter or the body is invalid (the message names the field), or the location is not ' +
+@ApiController(
+  'api/mappings',
+  'mappings',
+  'A parameter or the body is invalid (the message names the field), or the location is not ' +
     'in the location map.',
-  type: ErrorResponse,
-})
-@ApiResponse({ status: 401, description: 'Missing or wrong bearer token.', type: ErrorResponse })
-@ApiResponse({
-  status: 429,
-  description: 'More than API_RATE_LIMIT_PER_MINUTE requests from one address.',
-  type: ErrorResponse,
-})
-@Controller('api/mappings')
-@UseGuards(ThrottlerGuard, ApiTokenGuard)
-@SkipThrottle({ [THROTTLE_WEBHOOK]: true })
-@UsePipes(validation)
+)
 export class MappingsController {
   constructor(
     @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,

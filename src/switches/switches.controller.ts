@@ -1,21 +1,8 @@
-import {
-  Body,
-  Controller,
-  Get,
-  NotFoundException,
-  Param,
-  Put,
-  UseGuards,
-  UsePipes,
-  ValidationPipe,
-} from '@nestjs/common';
-import { ApiBearerAuth, ApiOperation, ApiParam, ApiResponse, ApiTags } from '@nestjs/swagger';
-import { SkipThrottle, ThrottlerGuard } from '@nestjs/throttler';
-import { ApiTokenGuard } from '../common/api-token.guard';
+import { Body, Get, NotFoundException, Param, Put } from '@nestjs/common';
+import { ApiOperation, ApiParam, ApiResponse } from '@nestjs/swagger';
+import { ApiController } from '../common/api-controller.decorator';
 import { ErrorResponse } from '../common/error.response';
-import { THROTTLE_WEBHOOK } from '../common/throttling';
 import { SwitchFlipRow } from '../database/database.types';
-import { API_TOKEN_SECURITY } from '../openapi.constants';
 import { PutSwitchDto, SwitchesResponse, SwitchFlipResponse } from './switches.dto';
 import { isSwitchName, SWITCH_NAMES } from './switches.repository';
 import { SwitchesService, SwitchState } from './switches.service';
@@ -24,12 +11,6 @@ import { SwitchesService, SwitchState } from './switches.service';
 const FLIPS_LISTED = 50;
 /** Who flips through this API, in `switch_flips`. */
 const API_ACTOR = 'api';
-
-const validation = new ValidationPipe({
-  transform: true,
-  whitelist: true,
-  forbidNonWhitelisted: true,
-});
 
 function flipView(row: SwitchFlipRow): SwitchFlipResponse {
   return {
@@ -43,23 +24,7 @@ function flipView(row: SwitchFlipRow): SwitchFlipResponse {
 }
 
 /** The kill switch and dry run, shared by every replica (the operator console flips them too). */
-@ApiTags('switches')
-@ApiBearerAuth(API_TOKEN_SECURITY)
-@ApiResponse({
-  status: 400,
-  description: 'The body is invalid (the message names the field).',
-  type: ErrorResponse,
-})
-@ApiResponse({ status: 401, description: 'Missing or wrong bearer token.', type: ErrorResponse })
-@ApiResponse({
-  status: 429,
-  description: 'More than API_RATE_LIMIT_PER_MINUTE requests from one address.',
-  type: ErrorResponse,
-})
-@Controller('api/switches')
-@UseGuards(ThrottlerGuard, ApiTokenGuard)
-@SkipThrottle({ [THROTTLE_WEBHOOK]: true })
-@UsePipes(validation)
+@ApiController('api/switches', 'switches', 'The body is invalid (the message names the field).')
 export class SwitchesController {
   constructor(private readonly switches: SwitchesService) {}
 
