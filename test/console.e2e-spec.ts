@@ -177,6 +177,21 @@ describe('operator console over HTTP (e2e against the sandboxes)', () => {
       flips: [],
     });
 
+    // Behind a trusted proxy that rewrites Host, the page's origin is the forwarded host.
+    const proxied = await call(h, '/console/switches/dryRun', {
+      cookie,
+      form: { value: 'false', _csrf: csrf },
+      headers: { origin: 'https://console.example', 'x-forwarded-host': 'console.example' },
+    });
+    expect(proxied.status).toBe(303);
+    // Even a sign-in from another site's page is refused.
+    const foreign = await call(h, '/console/sign-in', {
+      form: { token: SECRETS.apiToken },
+      headers: { origin: 'http://evil.example' },
+    });
+    expect(foreign.status).toBe(403);
+    expect(foreign.headers.get('set-cookie')).toBeNull();
+
     // Another session's token is not this one's.
     const other = await signIn(h);
     const otherCsrf = csrfOf((await call(h, '/console/switches', { cookie: other })).text);

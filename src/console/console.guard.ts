@@ -79,7 +79,11 @@ export class ConsoleGuard implements CanActivate {
     res.setHeader('Content-Security-Policy', CONSOLE_CSP);
     res.setHeader('Cache-Control', 'no-store');
     res.setHeader('Referrer-Policy', 'same-origin');
-    if (this.reflector.get<boolean>(PUBLIC, context.getHandler())) return true;
+    if (this.reflector.get<boolean>(PUBLIC, context.getHandler())) {
+      // Even signing in is refused from another site's page (no one signs in for someone else).
+      if (!SAFE_METHODS.has(req.method) && !sameOrigin(req)) throw crossSite();
+      return true;
+    }
 
     const cookie = parseCookies(req.headers.cookie ?? '')[SESSION_COOKIE];
     const session = await this.auth.sessionOf(cookie);
@@ -94,12 +98,7 @@ export class ConsoleGuard implements CanActivate {
       });
     }
     if (!SAFE_METHODS.has(req.method)) {
-      if (!sameOrigin(req)) {
-        throw new ForbiddenException({
-          error: 'Forbidden',
-          message: 'The request came from another site.',
-        });
-      }
+      if (!sameOrigin(req)) throw crossSite();
       const body = await parseRequestBody(req, res);
       req.body = body;
       const field = isRecord(body) ? body._csrf : undefined;
@@ -122,12 +121,23 @@ function isRecord(value: unknown): value is Record<string, unknown> {
   return typeof value === 'object' && value !== null;
 }
 
-/** A browser's Origin (or, without one, Referer) must be this host when present. */
+function crossSite(): ForbiddenException {
+  return new ForbiddenException({
+    error: 'Forbidden',
+    message: 'The request came from another site; nothing was changed.',
+  });
+}
+
+/**
+ * A browser's Origin (or, without one, Referer) must be this host when present. `req.host` is the
+ * Host header, or X-Forwarded-Host behind a trusted proxy (TRUST_PROXY), so a proxy that rewrites
+ * Host does not make every form look foreign.
+ */
 function sameOrigin(req: Request): boolean {
   const source = req.headers.origin ?? req.headers.referer;
   if (source === undefined || source === 'null') return source === undefined;
   try {
-    return new URL(source).host === req.headers.host;
+    return new URL(source).host === req.host;
   } catch {
     return false;
   }
