@@ -188,6 +188,23 @@ describe('README', () => {
       expect(watched.out).toContain('"local_id":"Triple Seat_7001"');
       expect(watched.out).toContain('"finalTotal":"94.40"');
       expect(watched.out).toContain('Private room (Room Rental, not ordered)');
+
+      // "In a browser, http://127.0.0.1:3000/console shows the event … with the SYNC_API_TOKEN
+      // from config/sandbox.env" (the browser itself is console-browser.e2e-spec.ts).
+      const token = /^SYNC_API_TOKEN=(.+)$/m.exec(readFileSync('config/sandbox.env', 'utf8'))?.[1];
+      const signIn = await fetch('http://127.0.0.1:3000/console/sign-in', {
+        method: 'POST',
+        redirect: 'manual',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: new URLSearchParams({ token: token ?? '' }).toString(),
+      });
+      expect(signIn.status).toBe(303);
+      const cookie = (signIn.headers.get('set-cookie') ?? '').split(';')[0];
+      const board = await (
+        await fetch('http://127.0.0.1:3000/console', { headers: { cookie } })
+      ).text();
+      expect(board).toContain('data-event-id="7001"');
+      expect(board).toContain('Try-it party');
     }, 240_000);
   });
 });
