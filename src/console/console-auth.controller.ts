@@ -2,7 +2,6 @@ import {
   Body,
   Get,
   Header,
-  HttpCode,
   NotFoundException,
   Param,
   Post,
@@ -40,7 +39,6 @@ export class ConsoleAuthController {
 
   @Post('sign-in')
   @PublicPage()
-  @HttpCode(303)
   async signIn(@Body() body: unknown, @Req() req: Request, @Res() res: Response): Promise<void> {
     const form = (typeof body === 'object' && body !== null ? body : {}) as Record<string, unknown>;
     const next = consolePath(form.next);

@@ -72,10 +72,6 @@ export class ConsoleAuthService {
     });
   }
 
-  get sessionMs(): number {
-    return this.config.sessionMs;
-  }
-
   async signIn(token: string, client: string): Promise<SignInResult> {
     const spent = await this.failures.get(client);
     if (spent !== null && spent.consumedPoints >= this.config.signInFailuresPer15Minutes) {

@@ -1,68 +1,20 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kysely, sql } from 'kysely';
+import { SpecDatabase, specDatabases } from '../../test/support/pg-schema';
 import { ManualClock } from '../common/clock';
-import { createKysely, DatabaseService, dialectOf, migrate } from './database.service';
-import { Database } from './database.types';
 import { LedgerRepository } from './ledger.repository';
 
-interface Target {
-  name: string;
-  url: () => string;
-  cleanup: () => Promise<void>;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'ledger-spec-'));
-const schema = `ledger_spec_${process.pid}_${Date.now()}`;
-const pgUrl = process.env.TEST_DATABASE_URL;
-
-const targets: Target[] = [
-  {
-    name: 'sqlite',
-    url: () => `sqlite:${join(dir, 'ledger.db')}`,
-    cleanup: () => Promise.resolve(),
-  },
-];
-if (pgUrl) {
-  targets.push({
-    name: 'postgres',
-    // A schema of its own, so parallel runs never see each other's rows.
-    url: () => `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`,
-    cleanup: async () => {
-      const admin = createKysely(pgUrl);
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
-      await admin.destroy();
-    },
-  });
-} else {
-  // eslint-disable-next-line no-console
-  console.warn('TEST_DATABASE_URL is not set: the PostgreSQL half of the ledger spec was NOT run');
-}
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-describe.each(targets)(`${LedgerRepository.name} on $name`, (target) => {
-  let db: Kysely<Database>;
+describe.each(specDatabases('ledger'))(`${LedgerRepository.name} on $name`, (target) => {
   let ledger: LedgerRepository;
   const clock = new ManualClock(new Date('2026-03-01T18:00:00Z'));
 
+  let database: SpecDatabase;
+
   beforeAll(async () => {
-    if (target.name === 'postgres' && pgUrl) {
-      const admin = createKysely(pgUrl);
-      await sql`create schema if not exists ${sql.id(schema)}`.execute(admin);
-      await admin.destroy();
-    }
-    const url = target.url();
-    db = createKysely(url);
-    await migrate(db, dialectOf(url));
-    const service = { db, dialect: dialectOf(url) } as unknown as DatabaseService;
-    ledger = new LedgerRepository(service, clock);
+    database = await target.open();
+    ledger = new LedgerRepository(database.service, clock);
   });
 
   afterAll(async () => {
-    await db.destroy();
-    await target.cleanup();
+    await database?.close();
   });
 
   it('should create one row per event however often it is queued', async () => {

@@ -1,49 +1,8 @@
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
-import { Kysely, sql } from 'kysely';
+import { SpecDatabase, specDatabases } from '../../test/support/pg-schema';
 import { ManualClock } from '../common/clock';
 import type { Location } from '../config/locations';
-import { createKysely, DatabaseService, dialectOf, migrate } from '../database/database.service';
-import { Database, ProductMappingRow } from '../database/database.types';
+import { ProductMappingRow } from '../database/database.types';
 import { MappingsRepository, withMappings } from './mappings.repository';
-
-interface Target {
-  name: string;
-  url: () => string;
-  cleanup: () => Promise<void>;
-}
-
-const dir = mkdtempSync(join(tmpdir(), 'mappings-spec-'));
-const schema = `mappings_spec_${process.pid}_${Date.now()}`;
-const pgUrl = process.env.TEST_DATABASE_URL;
-
-const targets: Target[] = [
-  {
-    name: 'sqlite',
-    url: () => `sqlite:${join(dir, 'mappings.db')}`,
-    cleanup: () => Promise.resolve(),
-  },
-];
-if (pgUrl) {
-  targets.push({
-    name: 'postgres',
-    // A schema of its own, so parallel runs never see each other's rows.
-    url: () => `${pgUrl}${pgUrl.includes('?') ? '&' : '?'}options=-c%20search_path%3D${schema}`,
-    cleanup: async () => {
-      const admin = createKysely(pgUrl);
-      await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(admin);
-      await admin.destroy();
-    },
-  });
-} else {
-  // eslint-disable-next-line no-console
-  console.warn(
-    'TEST_DATABASE_URL is not set: the PostgreSQL half of the mappings spec was NOT run',
-  );
-}
-
-afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const tropicana: Location = {
   key: '31883',
@@ -54,27 +13,19 @@ const tropicana: Location = {
   menuItems: { '5001': 579, '5002': 590 },
 };
 
-describe.each(targets)(`${MappingsRepository.name} on $name`, (target) => {
-  let db: Kysely<Database>;
+describe.each(specDatabases('mappings'))(`${MappingsRepository.name} on $name`, (target) => {
   let mappings: MappingsRepository;
   const clock = new ManualClock(new Date('2026-03-01T18:00:00Z'));
 
+  let database: SpecDatabase;
+
   beforeAll(async () => {
-    if (target.name === 'postgres' && pgUrl) {
-      const admin = createKysely(pgUrl);
-      await sql`create schema if not exists ${sql.id(schema)}`.execute(admin);
-      await admin.destroy();
-    }
-    const url = target.url();
-    db = createKysely(url);
-    await migrate(db, dialectOf(url));
-    const service = { db, dialect: dialectOf(url) } as unknown as DatabaseService;
-    mappings = new MappingsRepository(service, clock);
+    database = await target.open();
+    mappings = new MappingsRepository(database.service, clock);
   });
 
   afterAll(async () => {
-    await db.destroy();
-    await target.cleanup();
+    await database?.close();
   });
 
   it('should store a mapping and answer the stored row', async () => {

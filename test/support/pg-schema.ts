@@ -1,6 +1,14 @@
 import { randomBytes } from 'node:crypto';
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { Kysely, sql } from 'kysely';
-import { createKysely } from '../../src/database/database.service';
+import {
+  createKysely,
+  DatabaseService,
+  dialectOf,
+  migrate,
+} from '../../src/database/database.service';
 import type { Database } from '../../src/database/database.types';
 
 /** The PostgreSQL server tests may use; the PostgreSQL half of a suite runs only when it is set. */
@@ -45,4 +53,58 @@ export function warnPostgresSkipped(suite: string): void {
   process.stdout.write(
     `\n[${suite}] TEST_DATABASE_URL is not set: the PostgreSQL half was NOT run\n`,
   );
+}
+
+/** A migrated database for a repository spec, as the service opens it (`service` has db and dialect). */
+export interface SpecDatabase {
+  db: Kysely<Database>;
+  service: DatabaseService;
+  close(): Promise<void>;
+}
+
+/**
+ * The databases a repository spec runs on: a fresh SQLite file, and a fresh PostgreSQL schema when
+ * TEST_DATABASE_URL is set (else it says loudly that the PostgreSQL half did not run).
+ */
+export function specDatabases(
+  suite: string,
+): { name: string; open: () => Promise<SpecDatabase> }[] {
+  const open = async (url: string, cleanup: () => Promise<unknown>): Promise<SpecDatabase> => {
+    const db = createKysely(url);
+    await migrate(db, dialectOf(url));
+    const service = { db, dialect: dialectOf(url) } as unknown as DatabaseService;
+    return {
+      db,
+      service,
+      close: async () => {
+        await db.destroy();
+        await cleanup();
+      },
+    };
+  };
+  const targets = [
+    {
+      name: 'sqlite',
+      open: () => {
+        const dir = mkdtempSync(join(tmpdir(), `${suite}-spec-`));
+        return open(`sqlite:${join(dir, 'spec.db')}`, () => {
+          rmSync(dir, { recursive: true, force: true });
+          return Promise.resolve();
+        });
+      },
+    },
+  ];
+  const base = TEST_DATABASE_URL;
+  if (base) {
+    targets.push({
+      name: 'postgres',
+      open: async () => {
+        const schema = await createPgSchema(base, suite.replace(/\W/g, '_'));
+        return open(schema.url, () => schema.drop());
+      },
+    });
+  } else {
+    warnPostgresSkipped(`${suite} spec`);
+  }
+  return targets;
 }
