@@ -721,16 +721,7 @@ export class LedgerRepository {
     const now = this.now();
     const row = await this.db
       .insertInto('reconciliation_runs')
-      .values({
-        slot,
-        kind: 'scheduled',
-        owner,
-        status: 'running',
-        started_at: now,
-        hours_back: hoursBack,
-        correlation_id: correlationId,
-        lease_expires_at: now + leaseMs,
-      })
+      .values(newRun({ slot, kind: 'scheduled', owner, hoursBack, correlationId, leaseMs }, now))
       .onConflict((oc) => oc.column('slot').doNothing())
       .returning('id')
       .executeTakeFirst();
@@ -854,19 +845,14 @@ export class LedgerRepository {
     correlationId: string,
     leaseMs: number,
   ): Promise<ReconciliationRunRow> {
-    const now = this.now();
     return this.db
       .insertInto('reconciliation_runs')
-      .values({
-        slot: null,
-        kind: 'manual',
-        owner,
-        status: 'running',
-        started_at: now,
-        hours_back: hoursBack,
-        correlation_id: correlationId,
-        lease_expires_at: now + leaseMs,
-      })
+      .values(
+        newRun(
+          { slot: null, kind: 'manual', owner, hoursBack, correlationId, leaseMs },
+          this.now(),
+        ),
+      )
       .returningAll()
       .executeTakeFirstOrThrow();
   }
@@ -909,4 +895,28 @@ export class LedgerRepository {
     }
     return found;
   }
+}
+
+/** A reconciliation run as it starts: running, leased to its replica for `leaseMs`. */
+function newRun(
+  run: {
+    slot: number | null;
+    kind: 'scheduled' | 'manual';
+    owner: string;
+    hoursBack: number;
+    correlationId: string;
+    leaseMs: number;
+  },
+  now: number,
+) {
+  return {
+    slot: run.slot,
+    kind: run.kind,
+    owner: run.owner,
+    status: 'running' as const,
+    started_at: now,
+    hours_back: run.hoursBack,
+    correlation_id: run.correlationId,
+    lease_expires_at: now + run.leaseMs,
+  };
 }
