@@ -8,7 +8,6 @@
  *
  *   npm run bench:intake [-- --smoke | --duration 20 --rate 500]
  */
-import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import autocannon from 'autocannon';
 import Database from 'better-sqlite3';
@@ -20,6 +19,7 @@ import {
   benchSandboxes,
   benchTimezone,
   fmt,
+  pacedLoad,
   percentile,
   runStandalone,
   Service,
@@ -124,79 +124,26 @@ async function cannon(
   };
 }
 
-/**
- * An open-loop generator at a steady rate: request i is due at t0 + i / rate, sent then on a
- * keep-alive pool whatever the previous answers did, and its latency counts from when it was due
- * (so a stalled server cannot hide its queue: no coordinated omission). autocannon's
- * `overallRate` is not used for this: it lets every connection fire back to back until its
- * per-second quota is spent and then pauses for the rest of the second, i.e. bursts at
- * saturation, which measures queueing in the burst rather than latency at the given rate.
- */
+/** A paced phase (see `pacedLoad`): webhook deliveries, or GETs of the URL. */
 async function paced(
   label: string,
   opts: { url: string; webhook: boolean; seconds: number; rate: number },
 ): Promise<Phase> {
-  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const latencies: number[] = [];
-  const total = Math.round(opts.seconds * opts.rate);
-  let sent = 0;
-  let answered = 0;
-  let non2xx = 0;
-  let errors = 0;
-  let timeouts = 0;
-  const t0 = performance.now() + 20;
-  await new Promise<void>((finish) => {
-    const settle = () => {
-      answered += 1;
-      if (answered === total) finish();
-    };
-    const fire = (dueAt: number) => {
-      const d = opts.webhook ? delivery() : undefined;
-      const req = httpRequest(
-        opts.url,
-        {
-          method: d ? 'POST' : 'GET',
-          agent,
-          headers: d
-            ? {
-                'content-type': 'application/json',
-                'content-length': String(Buffer.byteLength(d.body)),
-                'x-signature': d.signature,
-              }
-            : {},
-        },
-        (res) => {
-          res.resume();
-          res.on('end', () => {
-            const status = res.statusCode ?? 0;
-            if (status >= 200 && status < 300) latencies.push(performance.now() - dueAt);
-            else non2xx += 1;
-            settle();
-          });
-        },
-      );
-      req.setTimeout(10_000, () => {
-        timeouts += 1;
-        req.destroy(new Error('timeout'));
-      });
-      req.on('error', () => {
-        errors += 1;
-        settle();
-      });
-      req.end(d?.body);
-    };
-    const tick = () => {
-      const now = performance.now();
-      while (sent < total && t0 + (sent * 1000) / opts.rate <= now) {
-        fire(t0 + (sent * 1000) / opts.rate);
-        sent += 1;
-      }
-      if (sent < total) setTimeout(tick, 1);
-    };
-    setTimeout(tick, 20);
+  const load = await pacedLoad({
+    url: opts.url,
+    total: Math.round(opts.seconds * opts.rate),
+    rate: opts.rate,
+    request: () => {
+      if (!opts.webhook) return { method: 'GET' };
+      const d = delivery();
+      return {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', 'x-signature': d.signature },
+        body: d.body,
+      };
+    },
   });
-  agent.destroy();
-  latencies.sort((a, b) => a - b);
+  const latencies = load.latencies;
   return {
     label,
     accepted: latencies.length,
@@ -205,10 +152,10 @@ async function paced(
     p975: percentile(latencies, 97.5),
     p99: percentile(latencies, 99),
     p99co: NaN,
-    non2xx,
-    errors,
-    timeouts,
-    sent,
+    non2xx: load.non2xx,
+    errors: load.errors,
+    timeouts: load.timeouts,
+    sent: load.sent,
   };
 }
 

@@ -5,7 +5,7 @@
  */
 import { type ChildProcess, spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { request as httpRequest } from 'node:http';
+import { Agent, request as httpRequest } from 'node:http';
 import { createServer } from 'node:net';
 import { cpus, tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -564,4 +564,84 @@ export async function runStandalone(
     console.log(`\nbench:${name}: ${result.problems.length} problem(s)`);
     process.exit(1);
   }
+}
+
+/** One request of a paced load: a GET without body, or a POST with its body and headers. */
+export interface PacedRequest {
+  method: 'GET' | 'POST';
+  headers?: Record<string, string>;
+  body?: string;
+}
+
+export interface PacedResult {
+  /** Latency of each 2xx answer, from when its request was due, ascending. */
+  latencies: number[];
+  sent: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/**
+ * An open-loop generator at a steady rate: request i is due at t0 + i / rate, sent then on a
+ * keep-alive pool whatever the previous answers did, and its latency counts from when it was due
+ * (so a stalled server cannot hide its queue: no coordinated omission). autocannon's
+ * `overallRate` is not used for this: it lets every connection fire back to back until its
+ * per-second quota is spent and then pauses for the rest of the second, i.e. bursts at
+ * saturation, which measures queueing in the burst rather than latency at the given rate.
+ * `request(i, dueAt)` builds request i (`dueAt` on the performance.now() clock).
+ */
+export async function pacedLoad(opts: {
+  url: string;
+  total: number;
+  rate: number;
+  request: (i: number, dueAt: number) => PacedRequest;
+}): Promise<PacedResult> {
+  const agent = new Agent({ keepAlive: true, maxSockets: 256 });
+  const result: PacedResult = { latencies: [], sent: 0, non2xx: 0, errors: 0, timeouts: 0 };
+  const t0 = performance.now() + 20;
+  const dueAt = (i: number) => t0 + (i * 1000) / opts.rate;
+  await new Promise<void>((finish) => {
+    let answered = 0;
+    const settle = () => {
+      answered += 1;
+      if (answered === opts.total) finish();
+    };
+    const fire = (i: number) => {
+      const due = dueAt(i);
+      const r = opts.request(i, due);
+      const headers = { ...r.headers };
+      if (r.body !== undefined) headers['content-length'] = String(Buffer.byteLength(r.body));
+      const req = httpRequest(opts.url, { method: r.method, agent, headers }, (res) => {
+        res.resume();
+        res.on('end', () => {
+          const status = res.statusCode ?? 0;
+          if (status >= 200 && status < 300) result.latencies.push(performance.now() - due);
+          else result.non2xx += 1;
+          settle();
+        });
+      });
+      req.setTimeout(10_000, () => {
+        result.timeouts += 1;
+        req.destroy(new Error('timeout'));
+      });
+      req.on('error', () => {
+        result.errors += 1;
+        settle();
+      });
+      req.end(r.body);
+    };
+    const tick = () => {
+      const now = performance.now();
+      while (result.sent < opts.total && dueAt(result.sent) <= now) {
+        fire(result.sent);
+        result.sent += 1;
+      }
+      if (result.sent < opts.total) setTimeout(tick, 1);
+    };
+    setTimeout(tick, 20);
+  });
+  agent.destroy();
+  result.latencies.sort((a, b) => a - b);
+  return result;
 }

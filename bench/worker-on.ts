@@ -14,7 +14,6 @@
  *
  *   npm run bench:worker-on [-- --smoke | --duration 20 --worker-rate 100]
  */
-import { Agent, request as httpRequest } from 'node:http';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { DateTime } from 'luxon';
@@ -29,6 +28,7 @@ import {
   benchSandboxes,
   benchTimezone,
   fmt,
+  pacedLoad,
   percentile,
   runStandalone,
   Service,
@@ -41,13 +41,6 @@ import {
 const EVENT_BASE = 71_000_000;
 /** Calls per new order the service is expected to need (one lookup, order, 2 items, payment, finalize, history). */
 const EXPECTED_CALLS_PER_ORDER = 7;
-
-interface Delivery {
-  eventId: number;
-  body: string;
-  signature: string;
-  dueAt: number;
-}
 
 export async function benchWorkerOn(flags: BenchFlags): Promise<BenchResult> {
   const problems: string[] = [];
@@ -104,88 +97,40 @@ export async function benchWorkerOn(flags: BenchFlags): Promise<BenchResult> {
 
   try {
     const firstDelivery = new Map<number, number>();
-    const acks: number[] = [];
-    let non2xx = 0;
-    let errors = 0;
     let peakHwmKb = 0;
     const sampler = setInterval(() => {
       const hwm = service.status().hwmKb;
       if (hwm > peakHwmKb) peakHwmKb = hwm;
     }, 250);
     const revelBefore = sandboxes.revel.requests().length;
-    const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-    const t0 = performance.now() + 20;
-    const wall0 = Date.now() + 20;
+    // Wall-clock time of a performance.now() instant (deliveries are due on the latter).
+    const wallOffset = Date.now() - performance.now();
     let seq = 0;
-    const make = (i: number): Delivery => {
-      const newest = EVENT_BASE + Math.min(Math.floor(i / every), eventIds.length - 1);
-      seq += 1;
-      const body = JSON.stringify({
-        webhook_trigger_type: i % every === 0 ? 'STATUS_CHANGE_EVENT' : 'UPDATE_EVENT',
-        event: { id: newest, status: 'CLOSED', site_id: BENCH_SITE_ID, updated_at: today },
-        bench: { seq },
-      });
-      return {
-        eventId: newest,
-        body,
-        signature: signTripleSeatPayload(
+    const load = await pacedLoad({
+      url: `${service.url}/webhooks/tripleseat`,
+      total,
+      rate,
+      request: (i, dueAt) => {
+        const newest = EVENT_BASE + Math.min(Math.floor(i / every), eventIds.length - 1);
+        if (!firstDelivery.has(newest)) firstDelivery.set(newest, wallOffset + dueAt);
+        seq += 1;
+        const body = JSON.stringify({
+          webhook_trigger_type: i % every === 0 ? 'STATUS_CHANGE_EVENT' : 'UPDATE_EVENT',
+          event: { id: newest, status: 'CLOSED', site_id: BENCH_SITE_ID, updated_at: today },
+          bench: { seq },
+        });
+        const signature = signTripleSeatPayload(
           body,
           BENCH_SECRETS.webhookSigningKey,
           Math.floor(Date.now() / 1000),
-        ),
-        dueAt: t0 + (i * 1000) / rate,
-      };
-    };
-    await new Promise<void>((finish) => {
-      let sent = 0;
-      let answered = 0;
-      const settle = () => {
-        answered += 1;
-        if (answered === total) finish();
-      };
-      const fire = (d: Delivery) => {
-        if (!firstDelivery.has(d.eventId)) {
-          firstDelivery.set(d.eventId, wall0 + (d.dueAt - t0));
-        }
-        const req = httpRequest(
-          `${service.url}/webhooks/tripleseat`,
-          {
-            method: 'POST',
-            agent,
-            headers: {
-              'content-type': 'application/json',
-              'content-length': String(Buffer.byteLength(d.body)),
-              'x-signature': d.signature,
-            },
-          },
-          (res) => {
-            res.resume();
-            res.on('end', () => {
-              const status = res.statusCode ?? 0;
-              if (status === 200) acks.push(performance.now() - d.dueAt);
-              else non2xx += 1;
-              settle();
-            });
-          },
         );
-        req.setTimeout(10_000, () => req.destroy(new Error('timeout')));
-        req.on('error', () => {
-          errors += 1;
-          settle();
-        });
-        req.end(d.body);
-      };
-      const tick = () => {
-        const now = performance.now();
-        while (sent < total && t0 + (sent * 1000) / rate <= now) {
-          fire(make(sent));
-          sent += 1;
-        }
-        if (sent < total) setTimeout(tick, 1);
-      };
-      setTimeout(tick, 20);
+        return {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'x-signature': signature },
+          body,
+        };
+      },
     });
-    agent.destroy();
     const intakeEnd = Date.now();
 
     // Let the worker finish every order (bounded: three times the rate-limit bound, plus a minute).
@@ -224,7 +169,10 @@ export async function benchWorkerOn(flags: BenchFlags): Promise<BenchResult> {
           .join(', ')})`,
       );
     }
-    if (non2xx + errors > 0) problems.push(`${non2xx} non-200 answers, ${errors} errors`);
+    const acks = load.latencies;
+    if (load.non2xx + load.errors > 0) {
+      problems.push(`${load.non2xx} non-200 answers, ${load.errors} errors`);
+    }
     const orders = sandboxes.revel.orders();
     const perEvent = new Map<string, number>();
     for (const o of orders)
@@ -238,9 +186,8 @@ export async function benchWorkerOn(flags: BenchFlags): Promise<BenchResult> {
       .map((r) => r.updated_at - (firstDelivery.get(Number(r.event_id)) ?? r.updated_at))
       .sort((a, b) => a - b);
     const lastOrderAt = Math.max(...injected.map((r) => r.updated_at));
-    const spanS = (lastOrderAt - wall0) / 1000;
+    const spanS = (lastOrderAt - Math.min(...firstDelivery.values())) / 1000;
     const orderRate = injected.length / spanS;
-    acks.sort((a, b) => a - b);
     const callsPerOrder = revelCalls / Math.max(1, injected.length);
 
     const table: Table = {
