@@ -7,7 +7,7 @@ import { fixtureProducts, RevelSandbox } from '../sandbox/revel.sandbox';
 import { fixtureEvent, TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import type { RevelOrder } from '../src/revel/revel.types';
 import { AppProcess } from './support/app-process';
-import { LOCATIONS, SECRETS } from './support/harness';
+import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
 
 /**
  * SPEC §8 with the real process: "a crash at any point loses nothing: the lease expires and the
@@ -64,13 +64,7 @@ describe('crash recovery (real process, SQLite file)', () => {
     dir = mkdtempSync(join(tmpdir(), 'ts-revel-crash-'));
     locationsFile = join(dir, 'locations.json');
     writeFileSync(locationsFile, JSON.stringify(LOCATIONS));
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-      pageSize: 5,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
+    ({ tripleseat, revel } = await startTestSandboxes({ pageSize: 5, establishments: [] }));
   });
 
   beforeEach(() => {

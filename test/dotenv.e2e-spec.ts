@@ -1,10 +1,10 @@
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureProducts, RevelSandbox } from '../sandbox/revel.sandbox';
+import { RevelSandbox } from '../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import { AppProcess, freePort, REPO_ROOT, serviceEnv } from './support/app-process';
-import { LOCATIONS, SECRETS } from './support/harness';
+import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
 
 /**
  * The README's first steps: put the configuration in `.env` in the working directory and start
@@ -20,13 +20,7 @@ describe('Configuration from a .env file (real process)', () => {
 
   beforeAll(async () => {
     dir = mkdtempSync(join(tmpdir(), 'ts-revel-dotenv-'));
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
-    revel.seedProducts(4, fixtureProducts());
+    ({ tripleseat, revel } = await startTestSandboxes({ establishments: [4] }));
     writeFileSync(join(dir, 'locations.json'), JSON.stringify(LOCATIONS));
     // The TypeScript entry point, run from `dir`: ts-node is told where the project is here, in
     // code, so that the environment stays empty.

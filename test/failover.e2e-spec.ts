@@ -3,7 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Kysely, sql } from 'kysely';
-import { fixtureProducts, RevelSandbox } from '../sandbox/revel.sandbox';
+import { RevelSandbox } from '../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import { createKysely } from '../src/database/database.service';
 import type { Database, SyncEventRow } from '../src/database/database.types';
@@ -21,7 +21,7 @@ import {
   webhookBody,
 } from './reliability/support';
 import { AppProcess } from './support/app-process';
-import { LOCATIONS, SECRETS } from './support/harness';
+import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
 import {
   createPgSchema,
   PgSchema,
@@ -70,14 +70,7 @@ run('Database failover (e2e on PostgreSQL, real process)', () => {
     const viaProxy =
       schema.url.replace(`@${target.host}`, `@127.0.0.1:${proxy.port}`) +
       `&application_name=${appName}`;
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
-    revel.seedProducts(4, fixtureProducts());
-    revel.seedProducts(9, fixtureProducts());
+    ({ tripleseat, revel } = await startTestSandboxes());
     const locationsFile = join(dir, 'locations.json');
     writeFileSync(locationsFile, JSON.stringify(LOCATIONS));
     app = await startReplica({

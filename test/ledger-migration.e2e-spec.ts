@@ -1,11 +1,11 @@
 import { copyFileSync, existsSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { fixtureProducts, RevelSandbox } from '../sandbox/revel.sandbox';
+import { RevelSandbox } from '../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import { DatabaseService } from '../src/database/database.service';
 import { SyncWorker } from '../src/sync/sync.worker';
-import { Harness, SECRETS, startHarness } from './support/harness';
+import { Harness, startHarness, startTestSandboxes } from './support/harness';
 
 /**
  * The migration steps of docs/deployment.md ("One ledger per Revel account"), followed as written:
@@ -22,13 +22,7 @@ describe('Moving a ledger to a new deployment (e2e)', () => {
   const dir = mkdtempSync(join(tmpdir(), 'ledger-move-'));
 
   beforeAll(async () => {
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
-    revel.seedProducts(4, fixtureProducts());
+    ({ tripleseat, revel } = await startTestSandboxes({ establishments: [4] }));
     old = await startHarness({ tripleseat, revel, databaseUrl: `sqlite:${join(dir, 'old.db')}` });
   });
 

@@ -1,7 +1,7 @@
 import { chmodSync, chownSync, mkdtempSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join, resolve } from 'node:path';
-import { RevelSandbox, fixtureProducts } from '../sandbox/revel.sandbox';
+import { RevelSandbox } from '../sandbox/revel.sandbox';
 import { fixtureEvent, TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import { until } from './reliability/support';
 import {
@@ -12,7 +12,7 @@ import {
   SpawnOptions,
   UNPRIVILEGED,
 } from './support/app-process';
-import { LOCATIONS, SECRETS } from './support/harness';
+import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
 import { todayAt } from './reliability/support';
 
 /**
@@ -55,13 +55,7 @@ describe('A read-only SQLite ledger (real process)', () => {
     locationsFile = join(dir, 'locations.json');
     writeFileSync(locationsFile, JSON.stringify(LOCATIONS));
     chmodSync(locationsFile, 0o644);
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
-    revel.seedProducts(4, fixtureProducts());
+    ({ tripleseat, revel } = await startTestSandboxes({ establishments: [4] }));
   });
 
   afterEach(async () => {

@@ -1,9 +1,9 @@
-import { fixtureProducts, RevelSandbox } from '../sandbox/revel.sandbox';
+import { RevelSandbox } from '../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import { DatabaseService } from '../src/database/database.service';
 import { SyncWorker } from '../src/sync/sync.worker';
 import { until } from './reliability/support';
-import { Harness, SECRETS, startHarness } from './support/harness';
+import { Harness, startHarness, startTestSandboxes } from './support/harness';
 
 /**
  * SPEC §8: each ledger has an identity, and record UUIDs derive from it. Two deployments with
@@ -18,15 +18,7 @@ describe('Two ledgers against one Revel account (e2e)', () => {
   let second: Harness;
 
   beforeAll(async () => {
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-      pageSize: 5,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
-    revel.seedProducts(4, fixtureProducts());
-    revel.seedProducts(9, fixtureProducts());
+    ({ tripleseat, revel } = await startTestSandboxes({ pageSize: 5 }));
     first = await startHarness({ tripleseat, revel });
     second = await startHarness({ tripleseat, revel });
   });

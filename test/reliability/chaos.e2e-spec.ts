@@ -12,12 +12,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { fixtureProducts, RevelSandbox } from '../../sandbox/revel.sandbox';
+import { RevelSandbox } from '../../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../../sandbox/tripleseat.sandbox';
 import { createKysely } from '../../src/database/database.service';
 import type { Database, SyncEventRow } from '../../src/database/database.types';
 import { AppProcess } from '../support/app-process';
-import { LOCATIONS, SECRETS } from '../support/harness';
+import { LOCATIONS, startTestSandboxes } from '../support/harness';
 import {
   createPgSchema,
   PgSchema,
@@ -103,15 +103,7 @@ describePg('reliability: chaos on two replicas sharing PostgreSQL', () => {
     dir = mkdtempSync(join(tmpdir(), 'ts-revel-chaos-'));
     schema = await createPgSchema(TEST_DATABASE_URL ?? '', 'chaos');
     db = createKysely(schema.url);
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-      pageSize: 50,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
-    revel.seedProducts(4, fixtureProducts());
-    revel.seedProducts(9, fixtureProducts());
+    ({ tripleseat, revel } = await startTestSandboxes({ pageSize: 50 }));
   });
 
   afterAll(async () => {

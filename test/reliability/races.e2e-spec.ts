@@ -7,12 +7,12 @@ import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Kysely } from 'kysely';
-import { fixtureProducts, RevelSandbox } from '../../sandbox/revel.sandbox';
+import { RevelSandbox } from '../../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../../sandbox/tripleseat.sandbox';
 import { createKysely } from '../../src/database/database.service';
 import type { Database } from '../../src/database/database.types';
 import { AppProcess } from '../support/app-process';
-import { LOCATIONS, SECRETS } from '../support/harness';
+import { LOCATIONS, startTestSandboxes } from '../support/harness';
 import {
   createPgSchema,
   PgSchema,
@@ -55,15 +55,7 @@ describePg('reliability: races for one event across two replicas (PostgreSQL)', 
     writeFileSync(locationsFile, JSON.stringify(LOCATIONS));
     schema = await createPgSchema(TEST_DATABASE_URL ?? '', 'races');
     db = createKysely(schema.url);
-    tripleseat = await TripleSeatSandbox.start({
-      clientId: SECRETS.tsClientId,
-      clientSecret: SECRETS.tsClientSecret,
-      webhookSigningKey: SECRETS.signingKey,
-      pageSize: 50,
-    });
-    revel = await RevelSandbox.start({ apiKey: SECRETS.revelKey, apiSecret: SECRETS.revelSecret });
-    revel.seedProducts(4, fixtureProducts());
-    revel.seedProducts(9, fixtureProducts());
+    ({ tripleseat, revel } = await startTestSandboxes({ pageSize: 50 }));
     const options = {
       databaseUrl: schema.url,
       tripleseat,

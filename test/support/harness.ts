@@ -75,6 +75,29 @@ export interface HarnessOptions {
   revel?: RevelSandbox;
 }
 
+/**
+ * The two sandboxes with the tests' credentials; Revel's catalogue is seeded at the given
+ * establishments (both of LOCATIONS' by default). The caller closes them.
+ */
+export async function startTestSandboxes(
+  options: { pageSize?: number; establishments?: number[] } = {},
+): Promise<{ tripleseat: TripleSeatSandbox; revel: RevelSandbox }> {
+  const tripleseat = await TripleSeatSandbox.start({
+    clientId: SECRETS.tsClientId,
+    clientSecret: SECRETS.tsClientSecret,
+    webhookSigningKey: SECRETS.signingKey,
+    ...(options.pageSize !== undefined ? { pageSize: options.pageSize } : {}),
+  });
+  const revel = await RevelSandbox.start({
+    apiKey: SECRETS.revelKey,
+    apiSecret: SECRETS.revelSecret,
+  });
+  for (const establishment of options.establishments ?? [4, 9]) {
+    revel.seedProducts(establishment, fixtureProducts());
+  }
+  return { tripleseat, revel };
+}
+
 /** How long one part of the clean-up may take before the next one goes ahead anyway. */
 const CLOSE_STEP_MS = 15_000;
 
