@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import request from 'supertest';
 import { ReconciliationScheduler } from '../src/sync/reconciliation.scheduler';
 import { SyncWorker } from '../src/sync/sync.worker';
@@ -31,7 +32,17 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
   beforeAll(async () => {
     if (name === 'postgres' && TEST_DATABASE_URL)
       schema = await createPgSchema(TEST_DATABASE_URL, 'pipeline');
-    h = await startHarness({ env: { RECONCILE_ENABLED: 'true' }, databaseUrl: schema?.url });
+    // The suite advances the clock by hours in all (reconciliation slots): it starts at 09:00 in
+    // Los Angeles today, so that no run, whatever the real time of day, crosses a site's midnight.
+    const now = DateTime.now()
+      .setZone('America/Los_Angeles')
+      .set({ hour: 9, minute: 0, second: 0, millisecond: 0 })
+      .toJSDate();
+    h = await startHarness({
+      now,
+      env: { RECONCILE_ENABLED: 'true' },
+      databaseUrl: schema?.url,
+    });
   });
 
   afterAll(async () => {

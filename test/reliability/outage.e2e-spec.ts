@@ -53,12 +53,22 @@ interface Scenario {
 }
 
 async function setUp(maxAttempts: number, firstId: number): Promise<Scenario> {
-  const h = await startHarness({ env: { ...BACKOFF_ENV, MAX_ATTEMPTS: String(maxAttempts) } });
+  // The simulated hours start at 09:00 in Los Angeles (10:00 in Denver), today: started from the
+  // real time of day, a run late in the evening crossed a site's midnight, and its events, no
+  // longer due that day, were skipped instead of drained.
+  const now = DateTime.now()
+    .setZone('America/Los_Angeles')
+    .set({ hour: 9, minute: 0, second: 0, millisecond: 0 })
+    .toJSDate();
+  const h = await startHarness({
+    now,
+    env: { ...BACKOFF_ENV, MAX_ATTEMPTS: String(maxAttempts) },
+  });
   const random = prng(firstId);
   const expected: ExpectedOrder[] = [];
   for (let i = 0; i < EVENTS; i += 1) {
     const { event, expected: want } = eligibleEvent(firstId + i, random);
-    // Today at the site by the harness clock (the same as the real one at start).
+    // Today at the site by the harness clock.
     const site = String(event.location_id) === '31883' ? 'America/Los_Angeles' : 'America/Denver';
     event.event_date = DateTime.fromJSDate(h.clock.now()).setZone(site).toFormat('MM/dd/yyyy');
     event.event_date_iso8601 = null;
