@@ -244,7 +244,7 @@ export class EnvironmentVariables {
   @IsInt()
   @Min(1)
   @Max(64)
-  WORKER_CONCURRENCY = 4;
+  WORKER_CONCURRENCY = 16;
 
   @Transform(toNumber)
   @IsInt()

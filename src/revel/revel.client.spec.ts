@@ -150,6 +150,33 @@ describe(RevelClient.name, () => {
     expect(sandbox.requestCount('GET /resources/Order/')).toBe(2);
   });
 
+  it('should send a lookup after the writes already waiting, so later lookups join it', async () => {
+    const slow = await buildModule(sandbox.url, { ratePerSecond: 10 });
+    try {
+      const order = sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat_1' });
+      const reads = [slow.client.getOrder(order.id), slow.client.getOrder(order.id)];
+      const first = slow.client.findOrdersByLocalIds(4, ['Triple Seat_1']);
+      // Queued after the lookup, yet sent before it: the lookup yields to normal requests.
+      reads.push(slow.client.getOrder(order.id));
+      const second = slow.client.findOrdersByLocalIds(4, ['Triple Seat_2']);
+
+      const [one, two] = await Promise.all([first, second, ...reads]);
+
+      expect(one.map((o) => o.id)).toEqual([order.id]);
+      expect(two).toEqual([]);
+      const sent = sandbox.requests().map((r) => `${r.method} ${r.path}`);
+      expect(sent).toEqual([
+        ...Array<string>(3).fill(`GET /resources/Order/${order.id}/`),
+        'GET /resources/Order/',
+      ]);
+      expect(sandbox.requests()[3].query).toMatchObject({
+        local_id__in: 'Triple Seat_1,Triple Seat_2',
+      });
+    } finally {
+      await slow.moduleRef.close();
+    }
+  });
+
   it('should start a new batch after one was sent, so a later lookup sees a later order', async () => {
     await built.client.findOrdersByLocalIds(4, ['Triple Seat_5']);
     const late = sandbox.seedOrder({ establishmentId: 4, localId: 'Triple Seat_5' });

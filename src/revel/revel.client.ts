@@ -3,7 +3,7 @@ import { Inject, Injectable, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { AxiosRequestConfig } from 'axios';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
-import { ResilienceOptions, ResilientHttp } from '../common/http/resilient-http';
+import { RequestOptions, ResilienceOptions, ResilientHttp } from '../common/http/resilient-http';
 import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
 import { MetricsService } from '../metrics/metrics.service';
@@ -188,6 +188,7 @@ export class RevelClient {
           return { establishment: establishmentId, local_id__in: [...current.ids].join(',') };
         },
         isOrder,
+        'background',
       );
     } else {
       for (const id of ids) batch.ids.add(id);
@@ -318,6 +319,7 @@ export class RevelClient {
     path: string,
     filter: Query | (() => Query),
     guard: Guard<T>,
+    priority: RequestOptions['priority'] = 'normal',
   ): Promise<T[]> {
     const objects: T[] = [];
     let offset = 0;
@@ -338,6 +340,7 @@ export class RevelClient {
         true,
         (value): value is RevelList<T> =>
           isRecord(value) && isRecord(value.meta) && Array.isArray(value.objects),
+        priority,
       );
       const where = `GET ${path}`;
       if (!list.objects.every((object) => guard(object))) {
@@ -361,6 +364,7 @@ export class RevelClient {
     config: AxiosRequestConfig | (() => AxiosRequestConfig),
     idempotent: boolean,
     guard: Guard<T>,
+    priority: RequestOptions['priority'] = 'normal',
   ): Promise<T> {
     let sent: AxiosRequestConfig | undefined = typeof config === 'function' ? undefined : config;
     const response = await this.http.request<unknown>(
@@ -370,7 +374,7 @@ export class RevelClient {
             return { responseType: 'json', ...sent };
           }
         : { responseType: 'json', ...config },
-      { idempotent },
+      { idempotent, priority },
     );
     if (!guard(response.data)) {
       const what = typeof response.data === 'string' ? 'not JSON' : 'unexpected JSON shape';

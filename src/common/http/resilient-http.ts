@@ -28,7 +28,16 @@ export interface RequestOptions {
    * retry can never write a second copy.
    */
   idempotent: boolean;
+  /**
+   * `background` requests are handed to the rate limiter only once no `normal` request is waiting
+   * for it (or after BACKGROUND_MAX_DEFER_MS). The Revel client's batched dedup lookups use it:
+   * while writes are queued, more callers join the one lookup instead of each sending its own.
+   */
+  priority?: 'normal' | 'background';
 }
+
+/** The longest a background request defers to queued normal ones (bounds the delay it adds). */
+export const BACKGROUND_MAX_DEFER_MS = 3000;
 
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const NETWORK_CODES_RETRYABLE = new Set([
@@ -210,6 +219,10 @@ export class ResilientHttp {
   /** After a 429 every caller of this upstream waits, not just the one that was told. */
   private pausedUntil = 0;
   private requestCount = 0;
+  /** Normal requests handed to the limiter and not started yet. */
+  private normalWaiting = 0;
+  /** Background requests deferring to them, with their deferral caps. */
+  private readonly backgroundWaiters = new Map<() => void, NodeJS.Timeout>();
 
   constructor(
     private readonly axios: AxiosInstance,
@@ -252,9 +265,49 @@ export class ResilientHttp {
     const policy = options.idempotent ? this.retryPolicy : this.retryPolicyForWrites;
     // Bottleneck may start a queued job from another caller's async context; binding keeps the
     // caller's (its correlation id travels on the request).
+    const job = AsyncResource.bind(() => this.attempt<T>(config));
     return policy.execute(() =>
-      this.limiter.schedule(AsyncResource.bind(() => this.attempt<T>(config))),
+      options.priority === 'background' ? this.scheduleBackground(job) : this.scheduleNormal(job),
     );
+  }
+
+  private async scheduleBackground<T>(job: () => Promise<T>): Promise<T> {
+    if (this.normalWaiting > 0) {
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(() => {
+          this.backgroundWaiters.delete(resolve);
+          resolve();
+        }, BACKGROUND_MAX_DEFER_MS);
+        this.backgroundWaiters.set(resolve, timer);
+      });
+    }
+    return this.limiter.schedule(job);
+  }
+
+  /** Counted as waiting from now until the limiter starts it (or it fails to start). */
+  private scheduleNormal<T>(job: () => Promise<T>): Promise<T> {
+    this.normalWaiting += 1;
+    let waiting = true;
+    const started = () => {
+      if (!waiting) return;
+      waiting = false;
+      this.normalWaiting -= 1;
+      if (this.normalWaiting === 0) this.releaseBackground();
+    };
+    return this.limiter
+      .schedule(() => {
+        started();
+        return job();
+      })
+      .finally(started);
+  }
+
+  private releaseBackground(): void {
+    for (const [resolve, timer] of this.backgroundWaiters) {
+      clearTimeout(timer);
+      resolve();
+    }
+    this.backgroundWaiters.clear();
   }
 
   private async attempt<T>(
