@@ -140,6 +140,7 @@ describe('ResilientHttp and classifyHttpFailure', () => {
     let base: string;
     let next: Canned[] = [];
     const observed: [string, string][] = [];
+    const arrivals: number[] = [];
     const metrics: HttpMetrics = {
       observeUpstreamRequest: (_api, route, status) => observed.push([route, status]),
       countUpstreamRetry: () => undefined,
@@ -149,6 +150,7 @@ describe('ResilientHttp and classifyHttpFailure', () => {
       // Retries log a warning by design; not test output.
       Logger.overrideLogger(false);
       server = createServer((_req, res) => {
+        arrivals.push(Date.now());
         const canned = next.shift() ?? { status: 200, type: 'application/json', body: '{"ok":1}' };
         res.writeHead(canned.status, { 'content-type': canned.type });
         res.end(canned.body);
@@ -164,6 +166,7 @@ describe('ResilientHttp and classifyHttpFailure', () => {
     beforeEach(() => {
       next = [];
       observed.length = 0;
+      arrivals.length = 0;
     });
 
     const client = () =>
@@ -239,6 +242,37 @@ describe('ResilientHttp and classifyHttpFailure', () => {
       );
 
       expect(response.data).toEqual({ id: 5 });
+    });
+
+    it('should never send more than the rate within one second, even after a stalled event loop', async () => {
+      const paced = new ResilientHttp(axios.create({ baseURL: base }), {
+        upstream: 'revel',
+        timeoutMs: 2000,
+        maxAttempts: 1,
+        baseDelayMs: 1,
+        maxDelayMs: 5,
+        ratePerSecond: 5,
+        maxConcurrent: 8,
+      });
+      // Slots every 200 ms; a stall over the 1000 ms slot makes it fire late, next to the 1200 ms one.
+      setTimeout(() => {
+        const until = Date.now() + 300;
+        while (Date.now() < until) {
+          // a busy event loop, as under load
+        }
+      }, 850);
+
+      await Promise.all(
+        Array.from({ length: 9 }, (_, i) =>
+          paced.request({ method: 'GET', url: `/resources/Order/${i}/` }, { idempotent: true }),
+        ),
+      );
+
+      expect(arrivals).toHaveLength(9);
+      const busiest = Math.max(
+        ...arrivals.map((start) => arrivals.filter((t) => t >= start && t < start + 1000).length),
+      );
+      expect(busiest).toBeLessThanOrEqual(5);
     });
   });
 });

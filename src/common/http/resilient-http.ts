@@ -36,6 +36,9 @@ export interface RequestOptions {
   priority?: 'normal' | 'background';
 }
 
+/** The rate limit's window: one second, and a little more so that network jitter stays inside it. */
+const WINDOW_MS = 1020;
+
 /** The longest a background request defers to queued normal ones (bounds the delay it adds). */
 export const BACKGROUND_MAX_DEFER_MS = 3000;
 
@@ -219,6 +222,8 @@ export class ResilientHttp {
   /** After a 429 every caller of this upstream waits, not just the one that was told. */
   private pausedUntil = 0;
   private requestCount = 0;
+  /** When the requests of the last WINDOW_MS were sent (see withinWindow). */
+  private readonly recentSends: number[] = [];
   /** Normal requests handed to the limiter and not started yet. */
   private normalWaiting = 0;
   /** Background requests deferring to them, with their deferral caps. */
@@ -315,6 +320,7 @@ export class ResilientHttp {
   ): Promise<AxiosResponse<T>> {
     const wait = this.pausedUntil - Date.now();
     if (wait > 0) await sleep(wait);
+    await this.withinWindow();
     const config = typeof lazyConfig === 'function' ? lazyConfig() : lazyConfig;
     this.requestCount += 1;
     const started = performance.now();
@@ -337,6 +343,26 @@ export class ResilientHttp {
       throw htmlAnswerError(this.options.upstream, config.method, config.url, response.status);
     }
     return response;
+  }
+
+  /**
+   * Bottleneck spaces request starts by 1000/rate ms, but a timer that fires late (a busy event
+   * loop) moves a request into the next second, which already holds `rate` slots: an upstream that
+   * counts per second then answers 429 and every caller pauses. So each send also checks the real
+   * send times: never more than `rate` within any second (plus a small margin for jitter).
+   */
+  private async withinWindow(): Promise<void> {
+    const limit = Math.max(1, Math.floor(this.options.ratePerSecond));
+    for (;;) {
+      const now = Date.now();
+      const sends = this.recentSends;
+      while (sends.length > 0 && sends[0] <= now - WINDOW_MS) sends.shift();
+      if (sends.length < limit) {
+        sends.push(now);
+        return;
+      }
+      await sleep(sends[0] + WINDOW_MS - now);
+    }
   }
 
   private backoffDelay(context: IRetryBackoffContext<unknown>): number {
