@@ -31,4 +31,4 @@ HEALTHCHECK --interval=30s --timeout=5s --start-period=20s --retries=3 \
   CMD node -e "fetch('http://127.0.0.1:'+(process.env.PORT||3000)+'/health/live').then(r=>process.exit(r.ok?0:1)).catch(()=>process.exit(1))"
 # The V8 heap limits of `npm start` (docs/performance.md): a smaller young generation and an old
 # generation capped at 160 MB keep RSS near 125 MB under load instead of letting garbage pile up.
-CMD ["node", "--max-semi-space-size=4", "--max-old-space-size=160", "dist/src/main.js"]
+CMD ["node", "--max-semi-space-size=2", "--max-old-space-size=160", "--v8-pool-size=1", "dist/src/main.js"]
