@@ -1,14 +1,4 @@
-import {
-  Body,
-  Get,
-  Header,
-  NotFoundException,
-  Param,
-  Post,
-  Query,
-  Req,
-  Res,
-} from '@nestjs/common';
+import { Body, Get, Header, NotFoundException, Param, Post, Query, Req, Res } from '@nestjs/common';
 import type { Request, Response } from 'express';
 import { ConsoleAuthService, ConsoleSession, SESSION_COOKIE } from './console-auth.service';
 import { CurrentSession, PublicPage } from './console.guard';
