@@ -38,6 +38,8 @@ interface Phase {
   p99co: number;
   non2xx: number;
   errors: number;
+  /** Paced phases: errors by code (ECONNRESET, …). */
+  errorCodes?: Record<string, number>;
   timeouts: number;
   /** Requests sent, answered or not (autocannon drops the answers in flight when it stops). */
   sent: number;
@@ -154,6 +156,7 @@ async function paced(
     p99co: NaN,
     non2xx: load.non2xx,
     errors: load.errors,
+    errorCodes: load.errorCodes,
     timeouts: load.timeouts,
     sent: load.sent,
   };
@@ -302,7 +305,13 @@ export async function benchIntake(flags: BenchFlags): Promise<BenchResult> {
         fmt.ms(p.p99),
         fmt.ms(p.p99co),
         fmt.n(p.non2xx),
-        `${p.errors} (${p.timeouts} t/o)`,
+        `${p.errors} (${p.timeouts} t/o)${
+          p.errorCodes && p.errors > 0
+            ? ` ${Object.entries(p.errorCodes)
+                .map(([code, n]) => `${code} ${n}`)
+                .join(', ')}`
+            : ''
+        }`,
       ]),
       notes: [
         `webhook ÷ /health/live at saturation: ${fmt.ratio(sat.perSecond / liveSat.perSecond)} of the ceiling (throughput); p99 at ${flags.rate}/s: ${fmt.ms(fixed.p99)} vs ${fmt.ms(liveFixed.p99)} ms`,

@@ -579,6 +579,8 @@ export interface PacedResult {
   sent: number;
   non2xx: number;
   errors: number;
+  /** Errors by code (ECONNRESET, …) or message. */
+  errorCodes: Record<string, number>;
   timeouts: number;
 }
 
@@ -598,7 +600,14 @@ export async function pacedLoad(opts: {
   request: (i: number, dueAt: number) => PacedRequest;
 }): Promise<PacedResult> {
   const agent = new Agent({ keepAlive: true, maxSockets: 256 });
-  const result: PacedResult = { latencies: [], sent: 0, non2xx: 0, errors: 0, timeouts: 0 };
+  const result: PacedResult = {
+    latencies: [],
+    sent: 0,
+    non2xx: 0,
+    errors: 0,
+    errorCodes: {},
+    timeouts: 0,
+  };
   const t0 = performance.now() + 20;
   const dueAt = (i: number) => t0 + (i * 1000) / opts.rate;
   await new Promise<void>((finish) => {
@@ -625,8 +634,10 @@ export async function pacedLoad(opts: {
         result.timeouts += 1;
         req.destroy(new Error('timeout'));
       });
-      req.on('error', () => {
+      req.on('error', (error: NodeJS.ErrnoException) => {
         result.errors += 1;
+        const code = error.code ?? error.message;
+        result.errorCodes[code] = (result.errorCodes[code] ?? 0) + 1;
         settle();
       });
       req.end(r.body);
