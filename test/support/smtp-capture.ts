@@ -27,6 +27,7 @@ export interface SmtpCaptureOptions {
 export class SmtpCapture {
   readonly messages: CapturedMessage[] = [];
   private server?: SMTPServer;
+  private address?: string;
   private readonly listeners = new Set<() => void>();
 
   constructor(private readonly options: SmtpCaptureOptions = {}) {}
@@ -75,7 +76,14 @@ export class SmtpCapture {
     const credentials = expected
       ? `${encodeURIComponent(expected.user)}:${encodeURIComponent(expected.pass)}@`
       : '';
-    return { url: `smtp://${credentials}127.0.0.1:${port}`, port };
+    this.address = `smtp://${credentials}127.0.0.1:${port}`;
+    return { url: this.address, port };
+  }
+
+  /** The SMTP URL (with the credentials) of the started capture, for another process to send to. */
+  get url(): string {
+    if (!this.address) throw new Error('the SMTP capture is not started');
+    return this.address;
   }
 
   /** Resolves with the first message matching `predicate`, received already or later. */
