@@ -150,7 +150,9 @@ export class RevelClient {
    * lookup `local_id__in=a,b,c` "for a batch"). Concurrent callers for the same establishment share
    * one request: a lookup joins the batch that has not been sent yet, and the batch is frozen when
    * the rate limiter actually sends it, so every caller's question is asked after it was put (the
-   * same answer as a lookup of its own) while a busy limiter turns many lookups into one call.
+   * same answer as a lookup of its own) while a busy limiter turns many lookups into one call. The
+   * request is a background one: it waits (at most 3 s) while writes are queued for the limiter,
+   * so the events that reach their lookup meanwhile join it instead of sending their own.
    * Like every lookup, a failure throws for every caller: never "none".
    */
   async findOrdersByLocalIds(

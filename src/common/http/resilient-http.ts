@@ -40,7 +40,7 @@ export interface RequestOptions {
 const WINDOW_MS = 1020;
 
 /** The longest a background request defers to queued normal ones (bounds the delay it adds). */
-export const BACKGROUND_MAX_DEFER_MS = 3000;
+const BACKGROUND_MAX_DEFER_MS = 3000;
 
 const RETRYABLE_STATUSES = new Set([408, 429, 500, 502, 503, 504]);
 const NETWORK_CODES_RETRYABLE = new Set([
