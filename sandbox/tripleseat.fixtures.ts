@@ -49,8 +49,16 @@ export interface FixtureLine {
   name: string;
   /** Sent as a string, as the API does; default 1. */
   quantity?: Numeric;
-  /** Unit price, sent as a string with 2 decimals when given as a number; default "0.00". */
+  /**
+   * Unit price, sent as a string with 2 decimals when given as a number; default "0.00". A negative
+   * price makes a credit line (a deposit credit): its `total_price` is negative too.
+   */
   price?: Numeric;
+  /**
+   * The line's own `discount` (an amount off the line, e.g. "2.50"); `total_price` stays
+   * quantity × price and the line's `grand_total` is `total_price` − discount (upstream-facts §1.4).
+   */
+  discount?: Numeric;
   /** `category.name`, e.g. "Food", "Room Rental"; default "Food". */
   category?: string;
   menuItemId?: number;
@@ -69,8 +77,13 @@ export interface InvoiceDocumentOptions {
   title?: string;
   lines: FixtureLine[];
   billing?: FixtureBillingTotal[];
-  /** `financials.grand_total`; computed (lines + billing totals) when absent, omitted when null. */
+  /**
+   * `financials.grand_total`; computed (line grand totals + billing totals) when absent, null when
+   * null. "0.00" for a fully comped event.
+   */
   grandTotal?: Numeric | null;
+  /** `financials.discounts_total`; the sum of the line discounts when absent. */
+  discountsTotal?: Numeric;
   deletedAt?: string | null;
 }
 
@@ -83,18 +96,19 @@ function lineItem(line: FixtureLine, position: number): TripleSeatLineItem {
   lineSeq += 1;
   const quantity = line.quantity ?? 1;
   const price = line.price ?? '0.00';
-  const numericPrice = typeof price === 'number' || /^\d+(\.\d+)?$/.test(String(price));
+  const numericPrice = typeof price === 'number' || /^-?\d+(\.\d+)?$/.test(String(price));
   const total = numericPrice ? new Big(String(price)).times(String(quantity)).toFixed(2) : '0.00';
+  const discount = money(line.discount ?? 0);
   const category = line.category ?? 'Food';
   return {
     id: 880000 + lineSeq,
     quantity: typeof quantity === 'number' ? String(quantity) : quantity,
     price: typeof price === 'number' ? money(price) : price,
     total_price: total,
-    discount: '0.00',
+    discount,
     position,
     billing_ids: [],
-    grand_total: total,
+    grand_total: new Big(total).minus(discount).toFixed(2),
     display_name: line.name,
     description: '',
     long_description: null,
@@ -117,7 +131,7 @@ export function invoiceDocument(options: InvoiceDocumentOptions): SandboxDocumen
     total_price: money(b.amount),
   }));
   const computed = [
-    ...lines.map((l) => String(l.total_price)),
+    ...lines.map((l) => String(l.grand_total)),
     ...billing.map((b) => b.total_price),
   ]
     .reduce((sum, amount) => sum.plus(amount), new Big(0))
@@ -140,7 +154,10 @@ export function invoiceDocument(options: InvoiceDocumentOptions): SandboxDocumen
     financials: {
       amount_due: '0.00',
       grand_total: grand === null ? null : money(grand),
-      discounts_total: '0.00',
+      discounts_total: money(
+        options.discountsTotal ??
+          lines.reduce((sum, l) => sum.plus(String(l.discount)), new Big(0)).toFixed(2),
+      ),
     },
     payment_set: {
       amount_due: '0.00',

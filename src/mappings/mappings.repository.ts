@@ -19,6 +19,25 @@ export function sourceKeyOf(source: MappingSource): string {
 }
 
 /**
+ * A display-name row's key in today's normalised form. A row stored under an older form of the
+ * matcher's normalisation (accents kept, punctuation kept) keeps its old `source_key`; its
+ * `display_name` says what it means now.
+ */
+const nameKeyOf = (row: ProductMappingRow): string =>
+  normalizeName(row.display_name ?? row.source_key);
+
+/** One row per normalised name: the most recently updated wins. */
+function latestPerName(rows: readonly ProductMappingRow[]): ProductMappingRow[] {
+  const byName = new Map<string, ProductMappingRow>();
+  for (const row of rows) {
+    const key = nameKeyOf(row);
+    const kept = byName.get(key);
+    if (!kept || Number(row.updated_at) >= Number(kept.updated_at)) byName.set(key, row);
+  }
+  return [...byName.values()];
+}
+
+/**
  * The location with its database mappings laid over the locations file's maps: a database mapping
  * wins. A display name in the file that normalises to a mapped one is dropped, because the matcher
  * takes the first map key that normalises to the line's name.
@@ -26,8 +45,8 @@ export function sourceKeyOf(source: MappingSource): string {
 export function withMappings(location: Location, rows: readonly ProductMappingRow[]): Location {
   if (rows.length === 0) return location;
   const menuItems = { ...location.menuItems };
-  const names = rows.filter((r) => r.kind === 'displayName');
-  const mappedNames = new Set(names.map((r) => r.source_key));
+  const names = latestPerName(rows.filter((r) => r.kind === 'displayName'));
+  const mappedNames = new Set(names.map(nameKeyOf));
   const products: Record<string, number> = {};
   for (const [name, id] of Object.entries(location.products)) {
     if (!mappedNames.has(normalizeName(name))) products[name] = id;
@@ -64,6 +83,7 @@ export class MappingsRepository {
     const key = sourceKeyOf(mapping);
     const displayName = mapping.kind === 'displayName' ? mapping.displayName : null;
     const note = mapping.note ?? null;
+    if (mapping.kind === 'displayName') await this.removeStaleKeys(mapping.location, key);
     await this.db
       .insertInto('product_mappings')
       .values({
@@ -91,8 +111,10 @@ export class MappingsRepository {
   /** Removes the mapping of the source; answers the removed row, undefined when there was none. */
   async remove(source: MappingSource): Promise<ProductMappingRow | undefined> {
     const key = sourceKeyOf(source);
+    const stale =
+      source.kind === 'displayName' ? await this.removeStaleKeys(source.location, key) : [];
     const row = await this.where(source.location, source.kind, key).selectAll().executeTakeFirst();
-    if (!row) return undefined;
+    if (!row) return stale[0];
     const deleted = await this.db
       .deleteFrom('product_mappings')
       .where('location_key', '=', source.location)
@@ -110,6 +132,30 @@ export class MappingsRepository {
       .where('location_key', '=', location.key)
       .execute();
     return withMappings(location, rows);
+  }
+
+  /**
+   * Removes the location's display-name rows that mean `key` but are stored under an older
+   * normalised form (see {@link nameKeyOf}), so one name never has two mappings; answers them.
+   */
+  private async removeStaleKeys(location: string, key: string): Promise<ProductMappingRow[]> {
+    const rows = await this.db
+      .selectFrom('product_mappings')
+      .selectAll()
+      .where('location_key', '=', location)
+      .where('kind', '=', 'displayName')
+      .where('source_key', '!=', key)
+      .execute();
+    const stale = rows.filter((row) => nameKeyOf(row) === key);
+    for (const row of stale) {
+      await this.db
+        .deleteFrom('product_mappings')
+        .where('location_key', '=', location)
+        .where('kind', '=', 'displayName')
+        .where('source_key', '=', row.source_key)
+        .execute();
+    }
+    return stale;
   }
 
   private where(location: string, kind: ProductMappingKind, key: string) {

@@ -26,15 +26,31 @@ export interface SourceLine {
   index: number;
   /** `display_name`, else `description`. */
   name: string;
-  /** Undefined when TripleSeat's quantity is not a positive number. */
+  /**
+   * Undefined when TripleSeat's quantity is not a usable number (text, negative); 0 when it is
+   * zero: such a line is on the invoice but not ordered.
+   */
   quantity?: number;
   /** The line's unit price, only when it is a positive amount. */
   priceCents?: number;
-  /** `total_price`, else quantity × price; what the line adds to the invoice. */
+  /**
+   * `total_price`, else quantity × price; what the line adds to the invoice before its own
+   * discount. Signed: a credit line (a deposit credit, a refund) is negative.
+   */
   totalCents?: number;
+  /** The line's own `discount`, when it is a positive amount (upstream-facts §1.4). */
+  discountCents?: number;
   menuItemId?: string;
   category?: string;
 }
+
+/** A line that takes money off the invoice (its amount is negative): a credit, never an item. */
+export const isCredit = (line: SourceLine): boolean =>
+  line.totalCents !== undefined && line.totalCents < 0;
+
+/** What the line adds to the invoice after its own discount; undefined when TripleSeat says nothing. */
+export const netCents = (line: SourceLine): number | undefined =>
+  line.totalCents === undefined ? undefined : line.totalCents - (line.discountCents ?? 0);
 
 export interface InvoiceLines {
   source: LineSource;
@@ -59,12 +75,15 @@ function idText(value: Numeric | null | undefined): string | undefined {
   return out === '' ? undefined : out;
 }
 
-/** Absent → 1; otherwise a positive finite number (numbers or numeric strings), else undefined. */
+/**
+ * Absent → 1; otherwise a finite number that is not negative (numbers or numeric strings), else
+ * undefined. Zero is kept: the caller leaves such a line off the order.
+ */
 export function parseQuantity(value: Numeric | null | undefined): number | undefined {
   if (value === null || value === undefined) return 1;
   if (typeof value === 'string' && value.trim() === '') return 1;
   const quantity = typeof value === 'number' ? value : Number(value.trim());
-  return Number.isFinite(quantity) && quantity > 0 ? quantity : undefined;
+  return Number.isFinite(quantity) && quantity >= 0 ? quantity + 0 : undefined;
 }
 
 const isDeleted = (doc: TripleSeatDocument): boolean =>
@@ -105,11 +124,14 @@ function toSourceLine(raw: TripleSeatLineItem, index: number): SourceLine {
   const name =
     text(raw.display_name) ?? text(raw.description) ?? `(unnamed line ${idText(raw.id) ?? index})`;
   const quantity = parseQuantity(raw.quantity);
-  const price = toCents(raw.price);
-  const given = toCents(raw.total_price);
+  const price = signedCents(raw.price);
+  const given = signedCents(raw.total_price);
   const totalCents =
     given ??
-    (quantity !== undefined && price !== undefined ? multiplyCents(price, quantity) : undefined);
+    (quantity !== undefined && price !== undefined
+      ? Math.sign(price) * multiplyCents(Math.abs(price), quantity)
+      : undefined);
+  const discount = signedCents(raw.discount);
   const menuItemId = idText(raw.menu_item_id);
   const category = text(raw.category?.name);
   return {
@@ -117,7 +139,8 @@ function toSourceLine(raw: TripleSeatLineItem, index: number): SourceLine {
     name,
     ...(quantity !== undefined ? { quantity } : {}),
     ...(price !== undefined && price > 0 ? { priceCents: price } : {}),
-    ...(totalCents !== undefined ? { totalCents } : {}),
+    ...(totalCents !== undefined ? { totalCents: totalCents + 0 } : {}),
+    ...(discount !== undefined && discount > 0 ? { discountCents: discount } : {}),
     ...(menuItemId !== undefined ? { menuItemId } : {}),
     ...(category !== undefined ? { category } : {}),
   };

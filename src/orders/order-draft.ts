@@ -43,13 +43,26 @@ export interface IgnoredLine {
   amountCents: number;
 }
 
+/** What a part of the make-up is; see {@link TotalAdjustment}. */
+export const ADJUSTMENT_KINDS = [
+  'billing',
+  'venue',
+  'unmatched',
+  'credit',
+  'line-discount',
+  'other',
+] as const;
+export type AdjustmentKind = (typeof ADJUSTMENT_KINDS)[number];
+
 /**
  * One part of the difference between the invoice's grand total and the ordered items: a billing
- * total (service charge, tax), a venue line, an unmatched line, or what is left (`other`: e.g. a
- * document discount, or a line priced differently). Signed cents; the parts sum to the difference.
+ * total (service charge, tax), a venue line, an unmatched line, a credit line (a negative line such
+ * as a deposit credit: money off the invoice, never an item), the discount of one ordered line, or
+ * what is left (`other`: e.g. a document discount, a comp, or a line priced differently). Signed
+ * cents; the parts sum to the difference.
  */
 export interface TotalAdjustment {
-  kind: 'billing' | 'venue' | 'unmatched' | 'other';
+  kind: AdjustmentKind;
   label: string;
   amountCents: number;
 }

@@ -8,7 +8,7 @@ import type {
   TripleSeatDocument,
   TripleSeatEvent,
 } from '../tripleseat/tripleseat.types';
-import { type BillingLine, billingLines, invoiceLines } from './invoice';
+import { type BillingLine, billingLines, invoiceLines, isCredit, netCents } from './invoice';
 import { centsToDecimalString, multiplyCents, toCents } from './money';
 import type {
   IgnoredLine,
@@ -94,63 +94,95 @@ function customerPhone(event: TripleSeatEvent): string | undefined {
   return undefined;
 }
 
-/** The invoice's grand total: the document's, else the event's; undefined when neither is positive. */
+/**
+ * The invoice's grand total: the chosen document's, else the event's. Zero is a real total (a
+ * comped event: the order is written at 0.00 with the items as its discount), except on the event
+ * when no document gave the lines, where it only means that there is no invoice. Undefined when
+ * neither says.
+ */
 export function grandTotalOf(
   event: TripleSeatEvent,
   document: TripleSeatDocument | undefined,
 ): { cents: number; source: 'document' | 'event' } | undefined {
   const fromDocument = toCents(document?.financials?.grand_total);
-  if (fromDocument !== undefined && fromDocument > 0)
+  if (document !== undefined && fromDocument !== undefined)
     return { cents: fromDocument, source: 'document' };
   const fromEvent = toCents(event.grand_total);
-  if (fromEvent !== undefined && fromEvent > 0) return { cents: fromEvent, source: 'event' };
+  if (fromEvent !== undefined && (fromEvent > 0 || document !== undefined))
+    return { cents: fromEvent, source: 'event' };
   return undefined;
 }
 
 const money = (cents: number): string => centsToDecimalString(cents);
 
+/** What the make-up is built from, besides the difference it must add up to. */
+interface MakeUpInput {
+  billing: readonly BillingLine[];
+  venue: readonly IgnoredLine[];
+  unmatched: readonly { name: string; cents?: number }[];
+  /** Credit lines (negative amounts). */
+  credits: readonly { name: string; cents: number }[];
+  /** The own discounts of ordered lines (positive amounts, taken off). */
+  lineDiscounts: readonly { name: string; cents: number }[];
+  /** The document's `financials.discounts_total`. */
+  discountsTotalCents: number | undefined;
+  /** The order's final total; 0.00 from an invoice is a comp. */
+  finalTotalCents: number;
+  fromInvoice: boolean;
+}
+
 /**
- * The parts of `difference` (grand total − ordered items): billing totals, venue lines and
- * unmatched lines as TripleSeat states them, and whatever is left as one `other` part, so the
- * parts always add up to the difference exactly.
+ * The parts of `difference` (grand total − ordered items): billing totals, venue lines, unmatched
+ * lines, credit lines and line discounts as TripleSeat states them, and whatever is left as one
+ * `other` part, so the parts always add up to the difference exactly.
  */
-function makeUp(
-  difference: number,
-  billing: readonly BillingLine[],
-  venue: readonly IgnoredLine[],
-  unmatched: readonly { name: string; cents?: number }[],
-  discountsTotalCents: number | undefined,
-): TotalAdjustment[] {
+function makeUp(difference: number, input: MakeUpInput): TotalAdjustment[] {
   const parts: TotalAdjustment[] = [
-    ...billing.map((b) => ({
+    ...input.billing.map((b) => ({
       kind: 'billing' as const,
       label: b.value ? `${b.description} (${b.value})` : b.description,
       amountCents: b.amountCents,
     })),
-    ...venue
+    ...input.venue
       .filter((v) => v.amountCents !== 0)
       .map((v) => ({
         kind: 'venue' as const,
         label: `${v.name} (${v.category}, not ordered)`,
         amountCents: v.amountCents,
       })),
-    ...unmatched
+    ...input.unmatched
       .filter((u) => u.cents !== undefined && u.cents !== 0)
       .map((u) => ({
         kind: 'unmatched' as const,
         label: `${u.name} (no Revel product)`,
         amountCents: u.cents ?? 0,
       })),
+    ...input.credits.map((c) => ({
+      kind: 'credit' as const,
+      label: `${c.name} (credit)`,
+      amountCents: c.cents,
+    })),
+    ...input.lineDiscounts.map((d) => ({
+      kind: 'line-discount' as const,
+      label: `${d.name} line discount`,
+      amountCents: -d.cents,
+    })),
   ];
   const rest = difference - parts.reduce((sum, part) => sum + part.amountCents, 0);
   if (rest !== 0) {
+    // discounts_total may or may not count the line discounts already named.
+    const named = input.lineDiscounts.reduce((sum, d) => sum + d.cents, 0);
+    const total = input.discountsTotalCents;
     const discounts =
-      discountsTotalCents !== undefined && discountsTotalCents > 0 && rest === -discountsTotalCents;
+      total !== undefined && total > 0 && (rest === -total || rest === -(total - named));
+    const comp = input.fromInvoice && input.finalTotalCents === 0 && rest < 0;
     parts.push({
       kind: 'other',
       label: discounts
         ? 'Invoice discounts'
-        : 'Other (discounts, rounding or prices that differ from the invoice)',
+        : comp
+          ? 'Comped (invoice total 0.00)'
+          : 'Other (discounts, rounding or prices that differ from the invoice)',
       amountCents: rest,
     });
   }
@@ -225,22 +257,32 @@ export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
   const lines: OrderLine[] = [];
   const unmatched: UnmatchedItemWithDetail[] = [];
   const unmatchedCents: { name: string; cents?: number }[] = [];
+  const credits: { name: string; cents: number }[] = [];
+  const lineDiscounts: { name: string; cents: number }[] = [];
   const maps = { menuItems: location.menuItems ?? {}, products: location.products };
   for (const item of found.food) {
+    // A negative line takes money off the invoice: a credit in the make-up, never an item to order.
+    if (isCredit(item)) {
+      credits.push({ name: item.name, cents: netCents(item) ?? 0 });
+      continue;
+    }
+    // On the invoice but nothing to cook; any amount it carries stays in the make-up's rest.
+    if (item.quantity === 0) continue;
     const result: MatchResult =
       item.quantity === undefined
         ? { match: 'none', detail: 'quantity is not a positive number' }
         : matchLine(item, input.products, maps, input.threshold);
     if (result.match === 'none' || item.quantity === undefined) {
+      const amount = netCents(item);
       unmatched.push({
         name: item.name,
         quantity: item.quantity ?? 0,
         ...(result.match === 'none' && result.closest ? { closest: result.closest } : {}),
         ...(result.match === 'none' && result.detail ? { detail: result.detail } : {}),
         ...(item.menuItemId !== undefined ? { menuItemId: item.menuItemId } : {}),
-        ...(item.totalCents !== undefined ? { amount: money(item.totalCents) } : {}),
+        ...(amount !== undefined ? { amount: money(amount) } : {}),
       });
-      unmatchedCents.push({ name: item.name, cents: item.totalCents });
+      unmatchedCents.push({ name: item.name, cents: amount });
       continue;
     }
     const revelPrice = toCents(result.product.price);
@@ -258,12 +300,14 @@ export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
       match: result.match,
       score: result.score,
     });
+    if (item.discountCents !== undefined)
+      lineDiscounts.push({ name: item.name, cents: item.discountCents });
   }
   const ignored: IgnoredLine[] = found.venue.map((line) => ({
     name: line.name,
     category: line.category ?? '',
     ...(line.quantity !== undefined ? { quantity: line.quantity } : {}),
-    amountCents: line.totalCents ?? 0,
+    amountCents: netCents(line) ?? 0,
   }));
 
   const subtotalCents = lines.reduce((sum, line) => sum + line.lineTotalCents, 0);
@@ -271,13 +315,16 @@ export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
   const finalTotalCents = grand?.cents ?? subtotalCents;
   const discountCents = finalTotalCents < subtotalCents ? subtotalCents - finalTotalCents : 0;
   const surchargeCents = finalTotalCents > subtotalCents ? finalTotalCents - subtotalCents : 0;
-  const adjustments = makeUp(
-    finalTotalCents - subtotalCents,
-    billingLines(found.document),
-    ignored,
-    unmatchedCents,
-    toCents(found.document?.financials?.discounts_total),
-  );
+  const adjustments = makeUp(finalTotalCents - subtotalCents, {
+    billing: billingLines(found.document),
+    venue: ignored,
+    unmatched: unmatchedCents,
+    credits,
+    lineDiscounts,
+    discountsTotalCents: toCents(found.document?.financials?.discounts_total),
+    finalTotalCents,
+    fromInvoice: grand !== undefined,
+  });
 
   const localId = input.localIdTemplate.replaceAll('{eventId}', eventId);
   const legacyLocalIds = [`Triple Seat ${eventId}`, `tripleseat_event_${eventId}`].filter(

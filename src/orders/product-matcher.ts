@@ -45,16 +45,26 @@ function decodeEntities(text: string): string {
   });
 }
 
+/** Apostrophes and quotes of every kind, dropped inside words: `OL' FASHIONED` = `OL FASHIONED`. */
+const QUOTES = /['"`\u00B4\u2018-\u201F\u2032\u2033]/gu;
+/** Any other punctuation or symbol, read as a word break: `Half-Dozen` = `Half Dozen`. */
+const PUNCTUATION = /[\p{P}\p{S}]/gu;
+
 /**
- * The form names are compared in: HTML entities decoded (`&#39;`, `&apos;`), curly quotes made
- * straight (TripleSeat's `OL’ FASHIONED` vs Revel's `OL' FASHIONED`), whitespace runs collapsed
- * and trimmed, lower case.
+ * The form names are compared in, for the product map, the exact step and the fuzzy step alike:
+ * HTML entities decoded (`&#39;`, `&amp;`); Unicode NFKD with combining marks dropped, so accents
+ * and compatibility forms fold (`Pâté` = `PATE`, `Crème Brûlée` = `CREME BRULEE`, `ﬁ` = `fi`);
+ * `&` read as the word "and" (`Mac & Cheese` = `Mac and Cheese`); quotes and apostrophes dropped;
+ * every other punctuation mark or symbol a space; whitespace runs collapsed and trimmed; lower case.
+ * Word breaks are kept (`O G` stays apart from `OG`).
  */
 export function normalizeName(name: string): string {
   return decodeEntities(name)
-    .normalize('NFC')
-    .replace(/[\u2018\u2019\u201A\u201B\u2032]/g, "'")
-    .replace(/[\u201C\u201D\u201E\u201F\u2033]/g, '"')
+    .normalize('NFKD')
+    .replace(/\p{M}+/gu, '')
+    .replace(/&/g, ' and ')
+    .replace(QUOTES, '')
+    .replace(PUNCTUATION, ' ')
     .replace(/\s+/g, ' ')
     .trim()
     .toLowerCase();

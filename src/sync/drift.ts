@@ -1,4 +1,4 @@
-import type { LineSource, UnmatchedItem } from '../orders/order-draft';
+import type { AdjustmentKind, LineSource, UnmatchedItem } from '../orders/order-draft';
 import type { MatchKind } from '../orders/product-matcher';
 import type { TripleSeatEvent } from '../tripleseat/tripleseat.types';
 import { toCents } from '../orders/money';
@@ -23,7 +23,7 @@ export interface OrderSummaryLine {
 
 /** One part of the surcharge or discount, as the ledger keeps it (signed decimal string). */
 export interface OrderSummaryAdjustment {
-  kind: 'billing' | 'venue' | 'unmatched' | 'other';
+  kind: AdjustmentKind;
   label: string;
   amount: string;
 }

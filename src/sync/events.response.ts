@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { LEDGER_STATES, type LedgerState } from '../database/database.types';
-import type { LineSource } from '../orders/order-draft';
+import { ADJUSTMENT_KINDS, type AdjustmentKind, type LineSource } from '../orders/order-draft';
 import type { MatchKind } from '../orders/product-matcher';
 import type { OrderSummary, OrderSummaryAdjustment, OrderSummaryLine } from './drift';
 
@@ -58,8 +58,8 @@ export class LineSourceResponse {
 }
 
 export class OrderAdjustmentResponse implements OrderSummaryAdjustment {
-  @ApiProperty({ enum: ['billing', 'venue', 'unmatched', 'other'] })
-  kind!: 'billing' | 'venue' | 'unmatched' | 'other';
+  @ApiProperty({ enum: ADJUSTMENT_KINDS })
+  kind!: AdjustmentKind;
 
   @ApiProperty({ example: 'Service Charge (20.0%)' })
   label!: string;
