@@ -228,12 +228,19 @@ export class ConsoleEventsController {
       }
     }
     const needle = normalizeName(q);
-    const found = products
-      .filter(
-        (p) => p.active !== false && p.deleted !== true && normalizeName(p.name).includes(needle),
-      )
-      .sort((a, b) => a.name.localeCompare(b.name))
-      .slice(0, MAX_RESULTS);
+    const search = (from: RevelProduct[]) =>
+      from
+        .filter(
+          (p) => p.active !== false && p.deleted !== true && normalizeName(p.name).includes(needle),
+        )
+        .sort((a, b) => a.name.localeCompare(b.name))
+        .slice(0, MAX_RESULTS);
+    let found = search(products);
+    if (found.length === 0 && q !== '' && problem === '') {
+      // A miss: the product may have been created in Revel since the catalogue was cached.
+      const fresh = await this.catalog.refreshAfterMiss(location.revelEstablishmentId);
+      if (fresh) found = search(fresh);
+    }
     return this.views.partial('products', {
       q,
       problem,

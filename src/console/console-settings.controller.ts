@@ -16,6 +16,7 @@ import { syncConfig } from '../config/configuration';
 import { SwitchName } from '../database/database.types';
 import { MappingSource, MappingsRepository } from '../mappings/mappings.repository';
 import { RevelProductCatalog } from '../revel/product-catalog';
+import type { RevelProduct } from '../revel/revel.types';
 import { SwitchesService } from '../switches/switches.service';
 import { ConsoleSession } from './console-auth.service';
 import { CurrentSession } from './console.guard';
@@ -107,10 +108,12 @@ export class ConsoleSettingsController {
       });
     }
     const location = this.config.locations.get(source.location);
-    const products = await this.catalog.products(location!.revelEstablishmentId);
-    const product = products.find(
-      (p) => Number(p.id) === productId && p.active !== false && p.deleted !== true,
-    );
+    const establishmentId = location!.revelEstablishmentId;
+    const isIt = (p: RevelProduct) =>
+      Number(p.id) === productId && p.active !== false && p.deleted !== true;
+    const product =
+      (await this.catalog.products(establishmentId)).find(isIt) ??
+      (await this.catalog.refreshAfterMiss(establishmentId))?.find(isIt);
     if (!product) {
       throw new BadRequestException({
         error: 'Bad Request',

@@ -15,6 +15,7 @@ import { ApiController } from '../common/api-controller.decorator';
 import { ErrorResponse } from '../common/error.response';
 import { syncConfig } from '../config/configuration';
 import { ProductMappingRow } from '../database/database.types';
+import { RevelProductCatalog } from '../revel/product-catalog';
 import {
   DeleteMappingQueryDto,
   MappingResponse,
@@ -49,6 +50,7 @@ export class MappingsController {
   constructor(
     @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
     private readonly mappings: MappingsRepository,
+    private readonly catalog: RevelProductCatalog,
   ) {}
 
   @Get()
@@ -71,7 +73,8 @@ export class MappingsController {
     description:
       'Maps a TripleSeat menu_item_id (`menuItemId`) or a line display name (`displayName`; ' +
       'exactly one of them) at a location to a Revel product id. It wins over the locations ' +
-      'file and applies to the next order built, on every replica, without a restart. Orders ' +
+      'file and applies to the next order built, on every replica, without a restart; the ' +
+      'establishment’s Revel catalogue is read afresh, so a product just created is found. Orders ' +
       'already written are not changed (sync the event again for one that was skipped).',
   })
   @ApiResponse({ status: 200, description: 'The stored mapping.', type: MappingResponse })
@@ -82,6 +85,9 @@ export class MappingsController {
       productId: body.productId,
       note: body.note ?? null,
     });
+    // The product may have been created in Revel for this very line: the next order reads it.
+    const location = this.config.locations.get(source.location);
+    if (location) this.catalog.invalidate(location.revelEstablishmentId);
     return toResponse(row);
   }
 

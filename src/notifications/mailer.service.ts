@@ -265,7 +265,8 @@ function eventLine(n: {
   return parts.length > 0 ? parts.map(oneLine).join(' | ') : undefined;
 }
 
-function renderOrder(n: OrderInjectedNotice, correlationId: string | undefined): string {
+/** The order e-mail's body (exported for its spec). */
+export function renderOrder(n: OrderInjectedNotice, correlationId: string | undefined): string {
   const lines = [
     n.dryRun
       ? 'DRY RUN: this order was computed but NOT written to Revel.'
@@ -288,6 +289,14 @@ function renderOrder(n: OrderInjectedNotice, correlationId: string | undefined):
       `UNMATCHED ITEMS (${n.unmatched.length}): no Revel product was found, so these are NOT on the order.`,
       'Add them in Revel by hand or map them in the locations file:',
       ...n.unmatched.map((u) => `  ${u.quantity} x ${u.name}`),
+    );
+  }
+  const credits = (n.adjustments ?? []).filter((a) => a.kind === 'credit');
+  if (credits.length > 0) {
+    lines.push(
+      '',
+      `CREDITS (${credits.length}): money off the invoice, already in the total below. Nothing to add in Revel:`,
+      ...credits.map((c) => `  ${c.amount.padStart(10)}  ${c.label}`),
     );
   }
   lines.push(

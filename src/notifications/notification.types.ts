@@ -29,8 +29,11 @@ export interface OrderInjectedNotice {
   discount: string;
   surcharge: string;
   finalTotal: string;
-  /** What the surcharge or discount is made of (service charge, tax, venue lines, unmatched). */
-  adjustments?: { label: string; amount: string }[];
+  /**
+   * What the surcharge or discount is made of (service charge, tax, venue lines, unmatched, credits,
+   * line discounts); `kind` as in the ledger's make-up (`credit` for a negative invoice line).
+   */
+  adjustments?: { kind?: string; label: string; amount: string }[];
   /** The order was computed but, with DRY_RUN=true, not written to Revel. */
   dryRun?: boolean;
   /** Defaults to the id of the work in progress. */

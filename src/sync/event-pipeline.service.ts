@@ -13,6 +13,7 @@ import type { AttentionState } from '../notifications/notification.types';
 import { OrderDraft, OrderWriteProgress } from '../orders/order-draft';
 import { RevelOrderWriter } from '../revel/order-writer.service';
 import { RevelProductCatalog } from '../revel/product-catalog';
+import type { RevelProduct } from '../revel/revel.types';
 import { SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
@@ -402,19 +403,24 @@ export class EventPipelineService {
   ): Promise<OrderDraft> {
     const booking = await this.bookingIfNeeded(event);
     const mapped = await this.mappings.resolve(location);
-    const products = await this.catalog.products(location.revelEstablishmentId);
-    return buildOrderDraft({
-      ledgerId: this.ledger.ledgerId,
-      event,
-      booking,
-      location: mapped,
-      products,
-      invoicePattern: this.config.invoiceDocumentPattern,
-      ignoredCategories: this.config.ignoredLineCategories,
-      threshold: this.config.fuzzyThreshold,
-      localIdTemplate: this.revel.localIdTemplate,
-      now,
-    });
+    const build = (products: RevelProduct[]) =>
+      buildOrderDraft({
+        ledgerId: this.ledger.ledgerId,
+        event,
+        booking,
+        location: mapped,
+        products,
+        invoicePattern: this.config.invoiceDocumentPattern,
+        ignoredCategories: this.config.ignoredLineCategories,
+        threshold: this.config.fuzzyThreshold,
+        localIdTemplate: this.revel.localIdTemplate,
+        now,
+      });
+    const draft = build(await this.catalog.products(location.revelEstablishmentId));
+    if (draft.unmatched.length === 0) return draft;
+    // A miss: the product may have been created in Revel since the catalogue was cached.
+    const fresh = await this.catalog.refreshAfterMiss(location.revelEstablishmentId);
+    return fresh ? build(fresh) : draft;
   }
 
   /**
