@@ -115,6 +115,10 @@ export function fixtureProducts(): SandboxProduct[] {
     { id: 594, name: 'HEY BLONDIE', price: 2.75, cost: 0.8 },
     { id: 701, name: 'O G', price: 1.75, cost: 0.45 },
     { id: 702, name: 'MAPLE BARS', price: 12.0, cost: 3.5 },
+    // A POS keyboard's names: capitals without accents, for a menu's "Pâté" and "Crème Brûlée".
+    { id: 720, name: 'PATE', price: 9.0, cost: 2.5 },
+    { id: 721, name: 'CREME BRULEE', price: 7.5, cost: 2.0 },
+    { id: 722, name: 'JALAPENO POPPERS', price: 6.0, cost: 1.5 },
   ];
 }
 

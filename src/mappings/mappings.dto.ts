@@ -37,7 +37,8 @@ export class PutMappingDto {
   @ApiPropertyOptional({
     description:
       'A line display name to map (matched as the file’s `products` map is: case, spacing, ' +
-      'quotes and HTML entities do not matter). Exactly one of menuItemId and displayName.',
+      'accents, punctuation, quotes and HTML entities do not matter). Exactly one of menuItemId and ' +
+      'displayName.',
     maxLength: 200,
     example: 'TRIPLE OG',
   })
