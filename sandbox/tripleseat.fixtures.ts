@@ -56,7 +56,8 @@ export interface FixtureLine {
   price?: Numeric;
   /**
    * The line's own `discount` (an amount off the line, e.g. "2.50"); `total_price` stays
-   * quantity × price and the line's `grand_total` is `total_price` − discount (upstream-facts §1.4).
+   * quantity × price and the line's `grand_total` is `total_price` − discount (upstream-facts
+   * "TripleSeat invoice amounts").
    */
   discount?: Numeric;
   /** `category.name`, e.g. "Food", "Room Rental"; default "Food". */

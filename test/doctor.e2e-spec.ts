@@ -118,7 +118,7 @@ describe('go-live doctor (e2e against the sandboxes)', () => {
     expect(recent).toContain('document 296901 "Invoice"');
     expect(recent).toContain('2 lines resolve');
     expect(recent).toContain('1 venue line left off: Room Rental');
-    expect(row(report, EST_LA).detail).toMatch(/^establishment 4 ".*": 12 active products$/);
+    expect(row(report, EST_LA).detail).toMatch(/^establishment 4 ".*": 15 active products$/);
     expect(row(report, ITEMS_LA).detail).toMatch(/^2 recent events checked: every line resolves/);
     expect(row(report, ITEMS_SG).detail).toContain('nothing to check');
     expect(row(report, LOCAL_ID).detail).toContain('"Triple Seat_64000001"');

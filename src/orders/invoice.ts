@@ -38,7 +38,10 @@ export interface SourceLine {
    * discount. Signed: a credit line (a deposit credit, a refund) is negative.
    */
   totalCents?: number;
-  /** The line's own `discount`, when it is a positive amount (upstream-facts §1.4). */
+  /**
+   * The line's own `discount`, when it is a positive amount: taken off `totalCents`
+   * (upstream-facts "TripleSeat invoice amounts").
+   */
   discountCents?: number;
   menuItemId?: string;
   category?: string;
