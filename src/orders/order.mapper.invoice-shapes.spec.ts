@@ -68,6 +68,31 @@ describe('buildOrderDraft: credit lines', () => {
     ]);
   });
 
+  it('should write 0.00 when the credits exceed the food, and name what is left over', () => {
+    // 5 × 3.60 = 18.00 of food against a 20.00 deposit credit: TripleSeat's total is −2.00.
+    const draft = build(
+      event([
+        { name: 'TRIPLE OG', quantity: 5, price: '3.60' },
+        { name: 'Deposit Credit', quantity: 1, price: '-20.00' },
+      ]),
+    );
+    expect(draft).toMatchObject({
+      subtotalCents: 1800,
+      discountCents: 1800,
+      finalTotalCents: 0,
+      grandTotalSource: 'document',
+    });
+    expect(draft.adjustments).toEqual([
+      { kind: 'credit', label: 'Deposit Credit (credit)', amountCents: -2000 },
+      {
+        kind: 'other',
+        label: 'Credits beyond the invoice total (owed to the guest, not on this order)',
+        amountCents: 200,
+      },
+    ]);
+    expectBalanced(draft);
+  });
+
   it('should put a credit below the items on the order as part of its discount', () => {
     const draft = build(
       event([

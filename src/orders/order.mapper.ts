@@ -8,7 +8,14 @@ import type {
   TripleSeatDocument,
   TripleSeatEvent,
 } from '../tripleseat/tripleseat.types';
-import { type BillingLine, billingLines, invoiceLines, isCredit, netCents } from './invoice';
+import {
+  type BillingLine,
+  billingLines,
+  invoiceLines,
+  isCredit,
+  netCents,
+  signedCents,
+} from './invoice';
 import { centsToDecimalString, multiplyCents, toCents } from './money';
 import type {
   IgnoredLine,
@@ -97,16 +104,17 @@ function customerPhone(event: TripleSeatEvent): string | undefined {
 /**
  * The invoice's grand total: the chosen document's, else the event's. Zero is a real total (a
  * comped event: the order is written at 0.00 with the items as its discount), except on the event
- * when no document gave the lines, where it only means that there is no invoice. Undefined when
- * neither says.
+ * when no document gave the lines, where it only means that there is no invoice. A document total
+ * below zero (credits larger than the food) is 0.00: nothing is collected, and no order can carry
+ * a negative total. Undefined when neither says.
  */
 export function grandTotalOf(
   event: TripleSeatEvent,
   document: TripleSeatDocument | undefined,
 ): { cents: number; source: 'document' | 'event' } | undefined {
-  const fromDocument = toCents(document?.financials?.grand_total);
+  const fromDocument = signedCents(document?.financials?.grand_total);
   if (document !== undefined && fromDocument !== undefined)
-    return { cents: fromDocument, source: 'document' };
+    return { cents: Math.max(0, fromDocument), source: 'document' };
   const fromEvent = toCents(event.grand_total);
   if (fromEvent !== undefined && (fromEvent > 0 || document !== undefined))
     return { cents: fromEvent, source: 'event' };
@@ -176,13 +184,17 @@ function makeUp(difference: number, input: MakeUpInput): TotalAdjustment[] {
     const discounts =
       total !== undefined && total > 0 && (rest === -total || rest === -(total - named));
     const comp = input.fromInvoice && input.finalTotalCents === 0 && rest < 0;
+    const creditsBeyond =
+      input.fromInvoice && input.finalTotalCents === 0 && rest > 0 && input.credits.length > 0;
     parts.push({
       kind: 'other',
       label: discounts
         ? 'Invoice discounts'
         : comp
           ? 'Comped (invoice total 0.00)'
-          : 'Other (discounts, rounding or prices that differ from the invoice)',
+          : creditsBeyond
+            ? 'Credits beyond the invoice total (owed to the guest, not on this order)'
+            : 'Other (discounts, rounding or prices that differ from the invoice)',
       amountCents: rest,
     });
   }

@@ -164,6 +164,26 @@ describe(RevelOrderWriter.name, () => {
     return order.id;
   }
 
+  it('should write a comped order at 0.00 with the items as its discount and no payment, closed', async () => {
+    const d = draft({
+      adjustments: [{ kind: 'other', label: 'Invoice discounts', amountCents: -11000 }],
+      discountCents: 11000,
+      finalTotalCents: 0,
+    });
+
+    const outcome = await writer.write(d, {}, ledger().save);
+
+    const orderId = expectOneCompleteOrder(d);
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false });
+    expect(sandbox.orders()[0]).toMatchObject({
+      subtotal: '110.00',
+      discount_amount: '110.00',
+      final_total: '0.00',
+      is_discounted: true,
+    });
+    expect(sandbox.requestCount('POST /resources/Payment/')).toBe(0);
+  });
+
   it('should write one order with its items, discount, payment and totals exact to the cent', async () => {
     const d = draft();
     const book = ledger();
