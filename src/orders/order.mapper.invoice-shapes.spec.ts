@@ -161,6 +161,17 @@ describe('buildOrderDraft: a fully comped event', () => {
     ]);
   });
 
+  it('should not take a document at 0.00 for a comp while the event says money is due', () => {
+    const draft = build(
+      event([{ name: 'TRIPLE OG', quantity: 5, price: '3.60' }], { grandTotal: '0.00' }, '18.00'),
+    );
+    expect(draft).toMatchObject({
+      finalTotalCents: 1800,
+      discountCents: 0,
+      grandTotalSource: 'event',
+    });
+  });
+
   it("should take the event's 0.00 when the chosen document has no grand total", () => {
     const draft = build(
       event([{ name: 'TRIPLE OG', quantity: 5, price: '3.60' }], { grandTotal: null }, '0.00'),

@@ -106,16 +106,19 @@ function customerPhone(event: TripleSeatEvent): string | undefined {
  * comped event: the order is written at 0.00 with the items as its discount), except on the event
  * when no document gave the lines, where it only means that there is no invoice. A document total
  * below zero (credits larger than the food) is 0.00: nothing is collected, and no order can carry
- * a negative total. Undefined when neither says.
+ * a negative total. A document at 0.00 or below while the event says money is due is not taken
+ * for a comp: the event's total is used. Undefined when neither says.
  */
 export function grandTotalOf(
   event: TripleSeatEvent,
   document: TripleSeatDocument | undefined,
 ): { cents: number; source: 'document' | 'event' } | undefined {
   const fromDocument = signedCents(document?.financials?.grand_total);
-  if (document !== undefined && fromDocument !== undefined)
-    return { cents: Math.max(0, fromDocument), source: 'document' };
   const fromEvent = toCents(event.grand_total);
+  if (document !== undefined && fromDocument !== undefined) {
+    if (fromDocument > 0) return { cents: fromDocument, source: 'document' };
+    if (fromEvent === undefined || fromEvent === 0) return { cents: 0, source: 'document' };
+  }
   if (fromEvent !== undefined && (fromEvent > 0 || document !== undefined))
     return { cents: fromEvent, source: 'event' };
   return undefined;
