@@ -4,6 +4,12 @@ import { toCents } from '../src/orders/money';
 import type { RevelOrder } from '../src/revel/revel.types';
 import { webhookBody } from './reliability/support';
 import { Harness, SECRETS, startHarness } from './support/harness';
+import {
+  createPgSchema,
+  PgSchema,
+  TEST_DATABASE_URL,
+  warnPostgresSkipped,
+} from './support/pg-schema';
 
 /**
  * Invoice shapes restaurant groups send every day, end to end: TripleSeat sandbox → webhook or
@@ -28,8 +34,13 @@ const localId = (id: number) => `Triple Seat_${id}`;
 const cents = (value: unknown): number | undefined =>
   typeof value === 'number' || typeof value === 'string' ? toCents(value) : undefined;
 
-describe('invoice shapes (e2e against the sandboxes)', () => {
+const databases: { name: string }[] = [{ name: 'sqlite' }];
+if (TEST_DATABASE_URL) databases.push({ name: 'postgres' });
+else warnPostgresSkipped('invoice shapes e2e');
+
+describe.each(databases)('invoice shapes (e2e on $name, against the sandboxes)', ({ name }) => {
   let h: Harness;
+  let schema: PgSchema | undefined;
   let cookie: string;
 
   beforeAll(async () => {
@@ -39,7 +50,9 @@ describe('invoice shapes (e2e against the sandboxes)', () => {
       .setZone('America/Los_Angeles')
       .set({ hour: 9, minute: 0, second: 0, millisecond: 0 })
       .toJSDate();
-    h = await startHarness({ now });
+    if (name === 'postgres' && TEST_DATABASE_URL)
+      schema = await createPgSchema(TEST_DATABASE_URL, 'shapes');
+    h = await startHarness({ now, databaseUrl: schema?.url });
     const res = await fetch(`${h.url}/console/sign-in`, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -52,6 +65,7 @@ describe('invoice shapes (e2e against the sandboxes)', () => {
 
   afterAll(async () => {
     await h.close();
+    await schema?.drop();
   });
 
   /** The event's one Revel order, checked complete and equal to the given money to the cent. */
