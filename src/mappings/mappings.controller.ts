@@ -22,6 +22,7 @@ import {
   MappingsResponse,
   PutMappingDto,
 } from './mappings.dto';
+import { HeldEventRelease } from './held-release.service';
 import { MappingSource, MappingsRepository } from './mappings.repository';
 
 function toResponse(row: ProductMappingRow): MappingResponse {
@@ -49,6 +50,7 @@ export class MappingsController {
   constructor(
     @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
     private readonly mappings: MappingsRepository,
+    private readonly release: HeldEventRelease,
   ) {}
 
   @Get()
@@ -71,8 +73,9 @@ export class MappingsController {
     description:
       'Maps a TripleSeat menu_item_id (`menuItemId`) or a line display name (`displayName`; ' +
       'exactly one of them) at a location to a Revel product id. It wins over the locations ' +
-      'file and applies to the next order built, on every replica, without a restart. Orders ' +
-      'already written are not changed (sync the event again for one that was skipped).',
+      'file and applies to the next order built, on every replica, without a restart. Events ' +
+      'HELD for lines it resolves (UNMATCHED_ITEMS) are due at once and written within seconds. ' +
+      'Orders already written are not changed (sync the event again for one that was skipped).',
   })
   @ApiResponse({ status: 200, description: 'The stored mapping.', type: MappingResponse })
   async put(@Body() body: PutMappingDto): Promise<MappingResponse> {
@@ -82,6 +85,7 @@ export class MappingsController {
       productId: body.productId,
       note: body.note ?? null,
     });
+    await this.release.afterSave(source);
     return toResponse(row);
   }
 

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
+import { HeldEventRelease } from './held-release.service';
 import { MappingsController } from './mappings.controller';
 import { MappingsRepository } from './mappings.repository';
 
 @Module({
   controllers: [MappingsController],
-  providers: [MappingsRepository],
-  exports: [MappingsRepository],
+  providers: [MappingsRepository, HeldEventRelease],
+  exports: [MappingsRepository, HeldEventRelease],
 })
 export class MappingsModule {}
