@@ -14,7 +14,7 @@ import { PreviewService } from '../sync/preview.service';
 import { ResyncService } from '../sync/resync.service';
 import { ReasonCode } from '../sync/reason-codes';
 import { SyncService } from '../sync/sync.service';
-import { parseUnmatched } from '../sync/unmatched';
+import { parseUnmatched, toldNames } from '../sync/unmatched';
 import { ConsoleSession } from './console-auth.service';
 import { CurrentSession } from './console.guard';
 import { ConsolePages } from './console-pages.decorator';
@@ -126,6 +126,10 @@ export class ConsoleEventsController {
             ? 'The order as worked out (dry run: not written)'
             : 'The order as last worked out (not written)',
         unmatched,
+        // Lines that had no product when the event was first looked at and are on the order now.
+        mappedSince: (summary?.lines ?? [])
+          .filter((l) => toldNames(row.unmatched_notified).has(normalizeName(l.sourceName)))
+          .map((l) => ({ name: l.sourceName, product: `${l.name} #${l.productId}` })),
         drift: parseDriftRecord(row.drift)?.changes ?? null,
         history: [...history].reverse().map((h) => ({
           at: siteTime(h.at, loc?.timezone),

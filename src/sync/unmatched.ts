@@ -70,6 +70,18 @@ export function isNewUnmatchedSet(
   return current.some((line) => !known.has(JSON.stringify(line)));
 }
 
+/** The (normalised) names of the lines in the set last e-mailed about. */
+export function toldNames(notifiedKey: string | null): Set<string> {
+  try {
+    const told: unknown = notifiedKey ? JSON.parse(notifiedKey) : [];
+    return new Set(
+      Array.isArray(told) ? told.filter(Array.isArray).map((t) => String((t as unknown[])[0])) : [],
+    );
+  } catch {
+    return new Set();
+  }
+}
+
 /** Whether a mapping of `source` makes `line` match (its menu_item_id or its name). */
 export function mappingResolves(source: MappingSource, line: UnmatchedLine): boolean {
   return source.kind === 'menuItem'
