@@ -201,6 +201,8 @@ export class EventPipelineService {
           detail: verdict.detail,
           sourceUpdatedAt,
           attempts: 0,
+          // No order is due any more (cancelled, moved away…): its lines need no one.
+          unmatched: null,
         });
       }
       const where = {

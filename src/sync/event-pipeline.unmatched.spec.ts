@@ -261,6 +261,19 @@ describe('EventPipelineService with unmatched lines', () => {
     expect(mailer.unmatchedItems).toHaveBeenCalledWith(expect.objectContaining({ held: 'early' }));
   });
 
+  it('should clear the unmatched lines of an event that no longer gets an order (cancelled)', async () => {
+    const event = partlyMatched({ status: 'LOST' });
+    const { pipeline, settled } = pipelineFor(event);
+    const told = unmatchedKey([{ name: 'Dozen Maple Glazed', quantity: 2, amount: '30.00' }]);
+    await expect(
+      pipeline.process(
+        claimed(event, { unmatched: '[{"name":"x","quantity":1}]', unmatched_notified: told }),
+        'w',
+      ),
+    ).resolves.toBe('SKIPPED');
+    expect(settled[0]).toMatchObject({ reason: ReasonCode.STATUS_NOT_ELIGIBLE, unmatched: null });
+  });
+
   it('should hold a future event even when its draft cannot be built now', async () => {
     const event = partlyMatched({ event_date: '12/31/2025' });
     const { pipeline, settled, mailer } = pipelineFor(event);
