@@ -241,7 +241,7 @@ export class EventPipelineService {
           ...where,
         });
         if (state && tell && lines)
-          await this.notifyUnmatched(event, eventId, verdict.location, lines, 'early', deadline);
+          void this.notifyUnmatched(event, eventId, verdict.location, lines, 'early', deadline);
         return state;
       }
 
@@ -424,7 +424,7 @@ export class EventPipelineService {
     if (changed.some((source) => lines.some((line) => mappingResolves(source, line)))) {
       await this.ledger.makeHeldDue(row.event_id);
     }
-    if (tell) await this.notifyUnmatched(event, row.event_id, location, lines, 'held', deadline);
+    if (tell) void this.notifyUnmatched(event, row.event_id, location, lines, 'held', deadline);
     return state;
   }
 
@@ -446,6 +446,10 @@ export class EventPipelineService {
     }
   }
 
+  /**
+   * Not awaited by the pass: a HELD row can be claimed again at once (a mapping, a webhook), and
+   * the mailer never rejects; shutdown waits for sends in flight.
+   */
   private async notifyUnmatched(
     event: TripleSeatEvent,
     eventId: string,
