@@ -95,6 +95,8 @@ describe('unmatched lines hold an event (e2e, sandboxes over HTTP)', () => {
     });
     expect(String(held.detail)).toContain('2 × Dozen Maple Glazed (30.00)');
     expect(ordersOf(id)).toHaveLength(0);
+    const preview = await h.api().get(`/api/sync/events/${id}/preview`);
+    expect(preview.body).toMatchObject({ wouldWrite: false, reasonIfNot: 'UNMATCHED_ITEMS' });
     const told = await h.smtp.waitFor(
       (m) => m.subject.includes(`#${id}`) && m.subject.includes('no Revel product'),
       10_000,

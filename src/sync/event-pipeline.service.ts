@@ -217,12 +217,7 @@ export class EventPipelineService {
         locationKey: where.locationKey,
         eventDate: where.eventDate,
       };
-      const deadline = unmatchedDeadline(
-        event,
-        verdict.eventDate,
-        verdict.location.timezone,
-        this.config.unmatchedWriteLeadMinutes,
-      );
+      const deadline = this.deadlineOf(event, verdict.location, verdict.eventDate);
       if (verdict.outcome === 'hold') {
         // Early warning: the draft its day will bring, so unmatched lines show days ahead.
         const early = await this.earlyDraft(event, verdict.location, now);
@@ -248,13 +243,7 @@ export class EventPipelineService {
       const startedAt = now.getTime();
       let draft = await this.draftFor(event, verdict.location, now);
       const lines = unmatchedLinesOf(draft);
-      if (
-        lines.length > 0 &&
-        !partial &&
-        this.config.unmatchedPolicy === 'hold' &&
-        row.allow_unmatched !== 1 &&
-        now.getTime() < deadline.getTime()
-      ) {
+      if (!partial && this.holdsForUnmatched(draft, deadline, row.allow_unmatched === 1, now)) {
         return await this.holdForUnmatched(row, settle, {
           event,
           draft,
@@ -426,6 +415,34 @@ export class EventPipelineService {
     }
     if (tell) void this.notifyUnmatched(event, row.event_id, location, lines, 'held', deadline);
     return state;
+  }
+
+  /**
+   * Whether an event of today whose draft has unmatched lines waits for them: UNMATCHED_POLICY is
+   * `hold`, no operator asked to write without them, and its deadline has not come.
+   */
+  holdsForUnmatched(
+    draft: OrderDraft,
+    deadline: Date,
+    allowUnmatched: boolean,
+    now: Date = this.clock.now(),
+  ): boolean {
+    return (
+      draft.unmatched.length > 0 &&
+      this.config.unmatchedPolicy === 'hold' &&
+      !allowUnmatched &&
+      now.getTime() < deadline.getTime()
+    );
+  }
+
+  /** The deadline of an event held for unmatched lines at `location` on `eventDate`. */
+  deadlineOf(event: TripleSeatEvent, location: Location, eventDate: string): Date {
+    return unmatchedDeadline(
+      event,
+      eventDate,
+      location.timezone,
+      this.config.unmatchedWriteLeadMinutes,
+    );
   }
 
   /** The draft of a held event, for its early warning; undefined when it cannot be built now. */
