@@ -496,6 +496,9 @@ export async function runDemo(options: DemoOptions = {}): Promise<DemoResult> {
       ENABLE_CONNECTOR: 'true',
       RECONCILE_ENABLED: 'true',
       RECONCILE_LOOKBACK_HOURS: '48',
+      // Every event of today is past its unmatched-lines deadline (a day before its start), so the
+      // outcomes below do not depend on the hour the demo runs: unmatched lines are written without.
+      UNMATCHED_WRITE_LEAD_MINUTES: '1440',
       WORKER_POLL_MS: '200',
       RETRY_BASE_DELAY_MS: '500',
       RETRY_MAX_DELAY_MS: '5000',

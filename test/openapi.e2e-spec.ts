@@ -126,6 +126,7 @@ describe('OpenAPI document (e2e)', () => {
     expect(event.responses).toHaveProperty('404');
     const sync = doc.paths['/api/sync/tripleseat'].post;
     expect(sync.parameters?.map((p) => `${p.in}:${p.name}`).sort()).toEqual([
+      'query:allow_unmatched',
       'query:event_id',
       'query:hours_back',
       'query:wait',

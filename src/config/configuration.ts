@@ -85,6 +85,8 @@ export const syncConfig = registerAs('sync', () => {
     fuzzyThreshold: e.FUZZY_MATCH_THRESHOLD,
     invoiceDocumentPattern: new RegExp(e.INVOICE_DOCUMENT_PATTERN, 'i'),
     ignoredLineCategories: e.IGNORED_LINE_CATEGORIES,
+    unmatchedPolicy: e.UNMATCHED_POLICY,
+    unmatchedWriteLeadMinutes: e.UNMATCHED_WRITE_LEAD_MINUTES,
     reconcileEnabled: e.RECONCILE_ENABLED,
     reconcileIntervalMinutes: e.RECONCILE_INTERVAL_MINUTES,
     reconcileLookbackHours: e.RECONCILE_LOOKBACK_HOURS,

@@ -221,3 +221,30 @@ describe(validateEnvironment.name, () => {
     expect(error.problems).toEqual([expect.stringMatching(/^LOG_LEVEL: .*\(got "verbose"\)$/)]);
   });
 });
+
+describe('UNMATCHED_POLICY and UNMATCHED_WRITE_LEAD_MINUTES', () => {
+  it('should hold, three hours before the start, by default', () => {
+    expect(validateEnvironment({ ...REQUIRED })).toMatchObject({
+      UNMATCHED_POLICY: 'hold',
+      UNMATCHED_WRITE_LEAD_MINUTES: 180,
+    });
+    expect(
+      validateEnvironment({
+        ...REQUIRED,
+        UNMATCHED_POLICY: 'write',
+        UNMATCHED_WRITE_LEAD_MINUTES: '0',
+      }),
+    ).toMatchObject({ UNMATCHED_POLICY: 'write', UNMATCHED_WRITE_LEAD_MINUTES: 0 });
+  });
+
+  it('should refuse anything else, naming the variable', () => {
+    expect(validationErrorOf({ ...REQUIRED, UNMATCHED_POLICY: 'wait' }).problems).toEqual([
+      expect.stringMatching(/^UNMATCHED_POLICY: /),
+    ]);
+    for (const lead of ['-1', '1441', '2.5', 'soon']) {
+      expect(
+        validationErrorOf({ ...REQUIRED, UNMATCHED_WRITE_LEAD_MINUTES: lead }).problems,
+      ).toEqual([expect.stringMatching(/^UNMATCHED_WRITE_LEAD_MINUTES: /)]);
+    }
+  });
+});

@@ -223,6 +223,20 @@ export class EnvironmentVariables {
     'Fees',
   ];
 
+  /**
+   * What happens on its day to an event with lines that match no Revel product: `hold` it until
+   * they are mapped (or its deadline), or `write` at once with what matches.
+   */
+  @IsIn(['hold', 'write'])
+  UNMATCHED_POLICY: 'hold' | 'write' = 'hold';
+
+  /** A held event is written with what matches this many minutes before its start at the site. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(1440)
+  UNMATCHED_WRITE_LEAD_MINUTES = 180;
+
   // Reconciliation and worker
   @Transform(toBoolean)
   @IsBoolean()

@@ -60,6 +60,10 @@ export class ConsoleBoardController {
             };
           })
         : undefined;
+    // Unmatched lines need someone from today on, at the site whose day began first.
+    const since = [...this.config.locations.values()]
+      .map((l) => siteDate(now, l.timezone))
+      .sort()[0];
     const [result, attention] = await Promise.all([
       this.board.page({
         windows,
@@ -67,10 +71,11 @@ export class ConsoleBoardController {
         location,
         search: q,
         attention: onlyAttention,
+        attentionSince: since,
         offset: (page - 1) * PAGE_SIZE,
         limit: PAGE_SIZE,
       }),
-      this.board.needingAttention(),
+      this.board.needingAttention(since),
     ]);
     const groups: {
       id: string;

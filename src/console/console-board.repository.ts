@@ -19,6 +19,8 @@ export interface BoardFilter {
   search?: string;
   /** Only the events that need a person (see `needingAttention`). */
   attention?: boolean;
+  /** With `attention`: the first event date whose unmatched lines still need someone. */
+  attentionSince?: string;
   offset: number;
   limit: number;
 }
@@ -68,11 +70,22 @@ function compareNullsLast(a: string | null, b: string | null): number {
   return a < b ? -1 : 1;
 }
 
-/** FAILED, or SKIPPED because no item matched a product: the events a person must look at. */
-function needsAttention(eb: ExpressionBuilder<Database, 'sync_events'>): Expression<SqlBool> {
+/**
+ * The events a person must look at: FAILED, SKIPPED because no item matched a product, and any
+ * event from `since` on (today at the sites) with food lines that match no product, whatever its
+ * state: held for them, days ahead, or written without them (the kitchen adds them by hand).
+ */
+function needsAttention(
+  eb: ExpressionBuilder<Database, 'sync_events'>,
+  since?: string,
+): Expression<SqlBool> {
   return eb.or([
     eb('state', '=', 'FAILED'),
     eb.and([eb('state', '=', 'SKIPPED'), eb('reason', '=', 'NO_ITEMS_MATCHED')]),
+    eb.and([
+      eb('unmatched', 'is not', null),
+      since === undefined ? eb('state', '=', 'HELD') : eb('event_date', '>=', since),
+    ]),
   ]);
 }
 
@@ -117,7 +130,7 @@ export class ConsoleBoardRepository {
           parts.push(eb('location_key', '=', filter.location));
         }
         if (withState && filter.state !== undefined) parts.push(eb('state', '=', filter.state));
-        if (filter.attention) parts.push(needsAttention(eb));
+        if (filter.attention) parts.push(needsAttention(eb, filter.attentionSince));
         const search = filter.search?.trim();
         if (search) {
           parts.push(
@@ -193,12 +206,15 @@ export class ConsoleBoardRepository {
     return { rows, total: wanted.length, byState };
   }
 
-  /** Events that need a person, whatever their date: FAILED, and SKIPPED with unmatched items. */
-  async needingAttention(): Promise<number> {
+  /**
+   * Events that need a person: FAILED and SKIPPED with unmatched items whatever their date, and
+   * events from `since` on (YYYY-MM-DD) with unmatched lines.
+   */
+  async needingAttention(since?: string): Promise<number> {
     const row = await this.db
       .selectFrom('sync_events')
       .select((eb) => eb.fn.countAll<number | string>().as('n'))
-      .where(needsAttention)
+      .where((eb) => needsAttention(eb, since))
       .executeTakeFirstOrThrow();
     return Number(row.n);
   }

@@ -6,12 +6,15 @@ import type { Location } from '../config/locations';
 import { OUR_ORDER_STATES } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
 import { normalizeName } from '../orders/product-matcher';
+import { MappingsRepository } from '../mappings/mappings.repository';
 import { RevelProductCatalog } from '../revel/product-catalog';
 import type { RevelProduct } from '../revel/revel.types';
 import { parseDriftRecord, parseOrderSummary } from '../sync/drift';
 import { PreviewService } from '../sync/preview.service';
 import { ResyncService } from '../sync/resync.service';
+import { ReasonCode } from '../sync/reason-codes';
 import { SyncService } from '../sync/sync.service';
+import { parseUnmatched, toldNames } from '../sync/unmatched';
 import { ConsoleSession } from './console-auth.service';
 import { CurrentSession } from './console.guard';
 import { ConsolePages } from './console-pages.decorator';
@@ -35,6 +38,7 @@ export class ConsoleEventsController {
     private readonly previews: PreviewService,
     private readonly resyncs: ResyncService,
     private readonly catalog: RevelProductCatalog,
+    private readonly mappings: MappingsRepository,
   ) {}
 
   // --- one event -----------------------------------------------------------------------------
@@ -67,6 +71,7 @@ export class ConsoleEventsController {
     const history = await this.ledger.history(eventId);
     const loc = row.location_key ? this.config.locations.get(row.location_key) : undefined;
     const summary = parseOrderSummary(row.order_summary);
+    const mappedTo = await this.mappedProducts(loc, summary?.unmatched ?? []);
     const unmatched = await Promise.all(
       (summary?.unmatched ?? []).map(async (u, index) => {
         const searching =
@@ -74,6 +79,7 @@ export class ConsoleEventsController {
         return {
           ...u,
           index,
+          mappedTo: mappedTo[index] ?? '',
           q: searching ? options.q : '',
           results:
             searching && loc
@@ -110,6 +116,8 @@ export class ConsoleEventsController {
           updatedAt: siteTime(row.updated_at, loc?.timezone),
         },
         canRetry: row.state === 'FAILED' || row.state === 'SKIPPED' || row.state === 'DRY_RUN',
+        heldForLines: row.state === 'HELD' && row.reason === ReasonCode.UNMATCHED_ITEMS,
+        leftOut: orderWritten && parseUnmatched(row.unmatched).length > 0,
         canResync: OUR_ORDER_STATES.includes(row.state),
         order: summary,
         orderCaption: orderWritten
@@ -118,6 +126,10 @@ export class ConsoleEventsController {
             ? 'The order as worked out (dry run: not written)'
             : 'The order as last worked out (not written)',
         unmatched,
+        // Lines that had no product when the event was first looked at and are on the order now.
+        mappedSince: (summary?.lines ?? [])
+          .filter((l) => toldNames(row.unmatched_notified).has(normalizeName(l.sourceName)))
+          .map((l) => ({ name: l.sourceName, product: `${l.name} #${l.productId}` })),
         drift: parseDriftRecord(row.drift)?.changes ?? null,
         history: [...history].reverse().map((h) => ({
           at: siteTime(h.at, loc?.timezone),
@@ -152,6 +164,19 @@ export class ConsoleEventsController {
     // A manual sync re-arms a FAILED or SKIPPED event with a fresh attempt budget, then runs it.
     await this.sync.syncOne(eventId);
     res.redirect(303, withNotice(`/console/events/${encodeURIComponent(eventId)}`, 'retried'));
+  }
+
+  /** Writes a held event now, without the lines that match no product (they are named). */
+  @Post('events/:id/write-without')
+  async writeWithout(@Param('id') id: string, @Res() res: Response): Promise<void> {
+    const eventId = eventIdOf(id);
+    if (!(await this.ledger.get(eventId)))
+      throw new NotFoundException({
+        error: 'Not Found',
+        message: `Event ${eventId} is not in the ledger.`,
+      });
+    await this.sync.syncOne(eventId, { allowUnmatched: true });
+    res.redirect(303, withNotice(`/console/events/${encodeURIComponent(eventId)}`, 'written'));
   }
 
   @Post('events/:id/resync')
@@ -189,6 +214,35 @@ export class ConsoleEventsController {
   }
 
   // --- fixing an unmatched item --------------------------------------------------------------
+
+  /**
+   * For each unmatched line, the product a mapping saved since maps it to ("MAPLE BAR #590"), or
+   * undefined: the page says so before the order is written again.
+   */
+  private async mappedProducts(
+    location: Location | undefined,
+    lines: readonly { name: string; menuItemId?: string }[],
+  ): Promise<(string | undefined)[]> {
+    if (!location || lines.length === 0) return [];
+    const rows = await this.mappings.list(location.key);
+    const ids = lines.map((line) => {
+      const row = rows.find((r) =>
+        r.kind === 'menuItem'
+          ? line.menuItemId !== undefined && r.source_key === line.menuItemId
+          : r.source_key === normalizeName(line.name),
+      );
+      return row?.product_id;
+    });
+    if (ids.every((id) => id === undefined)) return [];
+    let names = new Map<number, string>();
+    try {
+      const products = await this.catalog.products(location.revelEstablishmentId);
+      names = new Map(products.map((p) => [Number(p.id), p.name]));
+    } catch {
+      // The id alone still says the line is mapped.
+    }
+    return ids.map((id) => (id === undefined ? undefined : `${names.get(id) ?? 'product'} #${id}`));
+  }
 
   /** Active products of the event's establishment whose name contains the search (htmx fragment). */
   @Get('products')

@@ -22,6 +22,27 @@ function messageOf(exception: HttpException): string {
   return typeof message === 'string' ? message : exception.message;
 }
 
+const EVENT_ID = /^[A-Za-z0-9_-]{1,64}$/;
+const EVENT_PATH = /^\/console\/events\/([^/?#]+)/;
+
+/**
+ * The event a failed request was about, so its error page links back to it: the event page or
+ * action in the path, the `event` of a product search, or the event page a mapping form returns to.
+ */
+function eventOfRequest(req: Request): string | undefined {
+  const body: unknown = req.body;
+  const returnTo =
+    typeof body === 'object' && body !== null
+      ? (body as { returnTo?: unknown }).returnTo
+      : undefined;
+  const candidates = [
+    EVENT_PATH.exec(req.path)?.[1],
+    typeof req.query.event === 'string' ? req.query.event : undefined,
+    typeof returnTo === 'string' ? EVENT_PATH.exec(returnTo)?.[1] : undefined,
+  ];
+  return candidates.find((c): c is string => c !== undefined && EVENT_ID.test(c));
+}
+
 /** Console errors as pages (or, for htmx, a fragment); a ConsoleRedirect as a 303. */
 @Catch()
 export class ConsoleExceptionFilter implements ExceptionFilter {
@@ -51,11 +72,17 @@ export class ConsoleExceptionFilter implements ExceptionFilter {
       return;
     }
     const session = sessionOfRequest(req);
+    const eventId = session ? eventOfRequest(req) : undefined;
     res.send(
       this.views.render(
         'error',
         { title: HEADINGS[status] ?? 'Error', session },
-        { heading: HEADINGS[status] ?? 'Error', message },
+        {
+          heading: HEADINGS[status] ?? 'Error',
+          message,
+          eventLink: eventId ? `/console/events/${encodeURIComponent(eventId)}` : '',
+          eventId: eventId ?? '',
+        },
       ),
     );
   }

@@ -14,6 +14,7 @@ import { ConfigType } from '@nestjs/config';
 import type { Response } from 'express';
 import { syncConfig } from '../config/configuration';
 import { SwitchName } from '../database/database.types';
+import { HeldEventRelease } from '../mappings/held-release.service';
 import { MappingSource, MappingsRepository } from '../mappings/mappings.repository';
 import { RevelProductCatalog } from '../revel/product-catalog';
 import type { RevelProduct } from '../revel/revel.types';
@@ -49,6 +50,7 @@ export class ConsoleSettingsController {
     @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
     private readonly views: ConsoleViews,
     private readonly mappings: MappingsRepository,
+    private readonly release: HeldEventRelease,
     private readonly catalog: RevelProductCatalog,
     private readonly switches: SwitchesService,
   ) {}
@@ -125,6 +127,7 @@ export class ConsoleSettingsController {
       productId,
       note: `mapped in the console by ${session.label}`,
     });
+    await this.release.afterSave(source);
     res.redirect(
       303,
       withNotice(

@@ -10,7 +10,9 @@ export const NOTICES: Record<string, string> = {
   synced: 'Synced: the event was processed now.',
   retried: 'Retried: the event was processed again.',
   resynced: 'The Revel order was rewritten to match the event.',
-  mapped: 'Mapping saved. It applies from the next attempt on; press Retry to use it now.',
+  mapped:
+    'Mapping saved. An event held for this line is written within seconds; others use it from their next attempt (press Retry for a skipped one).',
+  written: 'Written without the unmatched lines: the kitchen must add them by hand.',
   removed: 'Mapping removed.',
   flipped: 'Switch changed. Every replica uses the new value within a few seconds.',
 };

@@ -27,6 +27,8 @@ const WORDS: Record<ReasonCode, string> = {
   INVALID_EVENT: 'TripleSeat sent an event that cannot be read.',
   DRIFTED:
     'The event changed in TripleSeat after its order was sent; the POS order was left as it was.',
+  UNMATCHED_ITEMS:
+    'Some lines match no POS product, so the order waits for them. Map them below and it is sent by itself; or send it without them.',
 };
 
 /** Plain words for a ledger reason; unknown text (older rows, free text) is shown as it is. */

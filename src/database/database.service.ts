@@ -24,6 +24,7 @@ import { runLeaseMigration } from './migrations/003-run-lease';
 import { ledgerIdentityMigration } from './migrations/005-ledger-identity';
 import { productMappingsMigration } from './migrations/006-product-mappings';
 import { consoleMigration } from './migrations/007-console';
+import { unmatchedMigration } from './migrations/009-unmatched';
 import { withUnavailabilityErrors } from './resilient-driver';
 import { ReopeningSqliteDatabase } from './sqlite-handle';
 
@@ -429,6 +430,7 @@ function migrations(dialect: DialectName): Record<string, Migration> {
     '005-ledger-identity': ledgerIdentityMigration(),
     '006-product-mappings': productMappingsMigration(),
     '007-console': consoleMigration(dialect),
+    '009-unmatched': unmatchedMigration,
   };
   return all;
 }

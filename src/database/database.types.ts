@@ -59,6 +59,15 @@ export interface SyncEventTable {
   drift: string | null;
   /** The TripleSeat event's name, as last fetched (the console searches by it). */
   event_name: string | null;
+  /**
+   * UnmatchedLine[] as JSON: the event's food lines that match no Revel product, as its draft was
+   * last built (held, written without them, or skipped); null when every line matches.
+   */
+  unmatched: string | null;
+  /** 1 when an operator asked to write the order without its unmatched lines. */
+  allow_unmatched: Generated<number>;
+  /** The set of unmatched lines last e-mailed about (their key), so a set is told once. */
+  unmatched_notified: string | null;
 }
 
 export interface SyncEventHistoryTable {

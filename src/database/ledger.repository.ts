@@ -28,6 +28,8 @@ export interface EnqueueOptions {
    * operator re-arms them always.
    */
   onlyIfChanged?: boolean;
+  /** An operator asked to write the order without its unmatched lines (kept on the row). */
+  allowUnmatched?: boolean;
 }
 
 export interface Outcome {
@@ -45,6 +47,10 @@ export interface Outcome {
   contentHash?: string | null;
   sourceUpdatedAt?: string | null;
   progress?: unknown;
+  /** The food lines with no Revel product (JSON on the row); null or [] when there are none. */
+  unmatched?: readonly unknown[] | null;
+  /** The key of the set of unmatched lines just e-mailed about. */
+  unmatchedNotified?: string | null;
 }
 
 /** What a drift check writes; undefined fields are left as they are. */
@@ -252,6 +258,7 @@ export class LedgerRepository {
         detail: options.reason ?? null,
         attempts: 0,
         next_attempt_at: now,
+        allow_unmatched: options.allowUnmatched ? 1 : 0,
         source_updated_at: options.sourceUpdatedAt ?? null,
         correlation_id: options.correlationId ?? null,
         created_at: now,
@@ -269,6 +276,13 @@ export class LedgerRepository {
         options.correlationId,
       );
       return;
+    }
+    if (options.allowUnmatched) {
+      await trx
+        .updateTable('sync_events')
+        .set({ allow_unmatched: 1 })
+        .where('event_id', '=', eventId)
+        .execute();
     }
     // Waiting rows are due now (a HELD event's date may have moved to today).
     await trx
@@ -570,6 +584,51 @@ export class LedgerRepository {
       .execute();
   }
 
+  /**
+   * Makes the HELD events of `locationKey` whose unmatched lines `resolves` accepts due now: a
+   * mapping was saved. Every replica's worker claims due rows, so whichever polls first writes
+   * the order. Answers the ids made due.
+   */
+  async releaseHeld(
+    locationKey: string,
+    resolves: (unmatched: string) => boolean,
+  ): Promise<string[]> {
+    const held = await this.db
+      .selectFrom('sync_events')
+      .select(['event_id', 'unmatched'])
+      .where('state', '=', 'HELD')
+      .where('location_key', '=', locationKey)
+      .where('unmatched', 'is not', null)
+      .execute();
+    const ids = held
+      .filter((r) => r.unmatched !== null && resolves(r.unmatched))
+      .map((r) => r.event_id);
+    if (ids.length === 0) return [];
+    const now = this.now();
+    for (let i = 0; i < ids.length; i += 500) {
+      await this.db
+        .updateTable('sync_events')
+        .set({ next_attempt_at: now })
+        .where('event_id', 'in', ids.slice(i, i + 500))
+        .where('state', '=', 'HELD')
+        .where('next_attempt_at', '>', now)
+        .execute();
+    }
+    return ids;
+  }
+
+  /** Makes one HELD row due now (a mapping saved while it was being held resolves its lines). */
+  async makeHeldDue(eventId: string): Promise<void> {
+    const now = this.now();
+    await this.db
+      .updateTable('sync_events')
+      .set({ next_attempt_at: now })
+      .where('event_id', '=', eventId)
+      .where('state', '=', 'HELD')
+      .where('next_attempt_at', '>', now)
+      .execute();
+  }
+
   async renewLease(eventId: string, owner: string, leaseMs: number): Promise<boolean> {
     const now = this.now();
     const result = await this.fenced(eventId, owner, {
@@ -624,6 +683,13 @@ export class LedgerRepository {
     if (outcome.contentHash !== undefined) update.content_hash = outcome.contentHash;
     if (outcome.sourceUpdatedAt !== undefined) update.source_updated_at = outcome.sourceUpdatedAt;
     if (outcome.progress !== undefined) update.progress = JSON.stringify(outcome.progress);
+    if (outcome.unmatched !== undefined)
+      update.unmatched =
+        outcome.unmatched === null || outcome.unmatched.length === 0
+          ? null
+          : JSON.stringify(outcome.unmatched);
+    if (outcome.unmatchedNotified !== undefined)
+      update.unmatched_notified = outcome.unmatchedNotified;
     const settled = await this.db.transaction().execute(async (trx) => {
       const ok = await this.fenced(eventId, owner, update, trx);
       if (ok) {

@@ -23,6 +23,7 @@ import {
   MappingsResponse,
   PutMappingDto,
 } from './mappings.dto';
+import { HeldEventRelease } from './held-release.service';
 import { MappingSource, MappingsRepository } from './mappings.repository';
 
 function toResponse(row: ProductMappingRow): MappingResponse {
@@ -51,6 +52,7 @@ export class MappingsController {
     @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
     private readonly mappings: MappingsRepository,
     private readonly catalog: RevelProductCatalog,
+    private readonly release: HeldEventRelease,
   ) {}
 
   @Get()
@@ -74,8 +76,9 @@ export class MappingsController {
       'Maps a TripleSeat menu_item_id (`menuItemId`) or a line display name (`displayName`; ' +
       'exactly one of them) at a location to a Revel product id. It wins over the locations ' +
       'file and applies to the next order built, on every replica, without a restart; the ' +
-      'establishment’s Revel catalogue is read afresh, so a product just created is found. Orders ' +
-      'already written are not changed (sync the event again for one that was skipped).',
+      'establishment’s Revel catalogue is read afresh, so a product just created is found. Events ' +
+      'HELD for lines it resolves (UNMATCHED_ITEMS) are due at once and written within seconds. ' +
+      'Orders already written are not changed (sync the event again for one that was skipped).',
   })
   @ApiResponse({ status: 200, description: 'The stored mapping.', type: MappingResponse })
   async put(@Body() body: PutMappingDto): Promise<MappingResponse> {
@@ -88,6 +91,7 @@ export class MappingsController {
     // The product may have been created in Revel for this very line: the next order reads it.
     const location = this.config.locations.get(source.location);
     if (location) this.catalog.invalidate(location.revelEstablishmentId);
+    await this.release.afterSave(source);
     return toResponse(row);
   }
 

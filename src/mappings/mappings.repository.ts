@@ -134,6 +134,21 @@ export class MappingsRepository {
     return withMappings(location, rows);
   }
 
+  /** The location's mappings saved at or after `since` (epoch ms). */
+  async changedSince(location: string, since: number): Promise<MappingSource[]> {
+    const rows = await this.db
+      .selectFrom('product_mappings')
+      .selectAll()
+      .where('location_key', '=', location)
+      .where('updated_at', '>=', since)
+      .execute();
+    return rows.map((r) =>
+      r.kind === 'menuItem'
+        ? { location, kind: 'menuItem', menuItemId: r.source_key }
+        : { location, kind: 'displayName', displayName: r.display_name ?? r.source_key },
+    );
+  }
+
   /**
    * Removes the location's display-name rows that mean `key` but are stored under an older
    * normalised form (see {@link nameKeyOf}), so one name never has two mappings; answers them.

@@ -138,7 +138,9 @@ describe(MailerService.name, () => {
     await expect(mailer.orderInjected(order)).resolves.toBe(true);
 
     const mail = await smtp.waitFor((m) => m.subject.includes('98765'), 2000);
-    expect(mail.subject).toBe('Revel order 98765 created for TripleSeat event #12345');
+    expect(mail.subject).toBe(
+      'Revel order 98765 created for TripleSeat event #12345 WITHOUT 1 line: add by hand',
+    );
     expect(mail.envelopeFrom).toBe('sync@example.test');
     expect(mail.envelopeTo).toEqual(['ops@example.test', 'kitchen@example.test']);
     expect(mail.user).toBe(USER);

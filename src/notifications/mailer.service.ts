@@ -16,6 +16,7 @@ import {
   EventFailedNotice,
   OrderDriftedNotice,
   OrderInjectedNotice,
+  UnmatchedItemsNotice,
 } from './notification.types';
 
 /**
@@ -135,10 +136,24 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
   /** One e-mail per order written to Revel (or computed, in a dry run). */
   orderInjected(notice: OrderInjectedNotice): Promise<boolean> {
     const correlationId = notice.correlationId ?? currentCorrelationId();
+    const leftOut =
+      notice.unmatched.length > 0
+        ? ` WITHOUT ${plural(notice.unmatched.length, 'line')}: add by hand`
+        : '';
     const subject = notice.dryRun
       ? `[DRY RUN] Revel order not written for TripleSeat event #${oneLine(notice.eventId)}`
-      : `Revel order ${oneLine(notice.revelOrderId)} created for TripleSeat event #${oneLine(notice.eventId)}`;
+      : `Revel order ${oneLine(notice.revelOrderId)} created for TripleSeat event #${oneLine(notice.eventId)}${leftOut}`;
     return this.send('order', subject, renderOrder(notice, correlationId));
+  }
+
+  /**
+   * One e-mail per event and per set of unmatched lines (the caller decides when a set is new),
+   * while there is still time to add the products to Revel and map them.
+   */
+  unmatchedItems(notice: UnmatchedItemsNotice): Promise<boolean> {
+    const correlationId = notice.correlationId ?? currentCorrelationId();
+    const subject = `TripleSeat event #${oneLine(notice.eventId)}: ${plural(notice.unmatched.length, 'line')} with no Revel product`;
+    return this.send('unmatched', subject, renderUnmatched(notice, correlationId));
   }
 
   /**
@@ -288,7 +303,7 @@ export function renderOrder(n: OrderInjectedNotice, correlationId: string | unde
       '',
       `UNMATCHED ITEMS (${n.unmatched.length}): no Revel product was found, so these are NOT on the order.`,
       'Add them in Revel by hand or map them in the locations file:',
-      ...n.unmatched.map((u) => `  ${u.quantity} x ${u.name}`),
+      ...n.unmatched.map(unmatchedLine),
     );
   }
   const credits = (n.adjustments ?? []).filter((a) => a.kind === 'credit');
@@ -316,6 +331,31 @@ export function renderOrder(n: OrderInjectedNotice, correlationId: string | unde
   }
   lines.push('', `Correlation id: ${correlationId ?? '(none)'}`);
   return lines.join('\n') + '\n';
+}
+
+function unmatchedLine(u: { name: string; quantity: number; amount?: string }): string {
+  return `  ${u.quantity} x ${u.name}${u.amount !== undefined ? `  (${u.amount})` : ''}`;
+}
+
+function renderUnmatched(n: UnmatchedItemsNotice, correlationId: string | undefined): string {
+  const context = eventLine(n);
+  return (
+    [
+      `TripleSeat event #${n.eventId} has ${plural(n.unmatched.length, 'line')} that match no Revel product at ${n.locationName}:`,
+      '',
+      ...n.unmatched.map(unmatchedLine),
+      '',
+      `Event: #${n.eventId}${context ? ` (${context})` : ''}`,
+      n.held === 'early'
+        ? 'Its day has not come yet: there is time to add the products in Revel and map the lines.'
+        : 'It is held: no Revel order is written until the lines are mapped.',
+      `Map them (console: the event's page, or PUT /api/mappings) before ${n.deadline} and the order is written with them.`,
+      'After that it is written with what matches, and the kitchen must add these lines by hand.',
+      `To write it now without them: POST /api/sync/tripleseat?event_id=${n.eventId}&allow_unmatched=true`,
+      '',
+      `Correlation id: ${correlationId ?? '(none)'}`,
+    ].join('\n') + '\n'
+  );
 }
 
 function renderDrift(n: OrderDriftedNotice, correlationId: string | undefined): string {

@@ -12,6 +12,25 @@ export interface NoticeItem {
 export interface UnmatchedItem {
   name: string;
   quantity: number;
+  /** What the line adds to the invoice, when TripleSeat says. */
+  amount?: string;
+}
+
+/**
+ * An event with food lines that match no Revel product, told once per set of lines: held for
+ * its day (early warning) or held on its day until the lines are mapped or its deadline.
+ */
+export interface UnmatchedItemsNotice {
+  eventId: string;
+  eventName?: string;
+  eventDate?: string;
+  locationName: string;
+  unmatched: UnmatchedItem[];
+  /** `early`: its day has not come (TOO_EARLY); `held`: held on its day (UNMATCHED_ITEMS). */
+  held: 'early' | 'held';
+  /** When the order is written with what matches unless the lines are mapped first (ISO, and in words). */
+  deadline: string;
+  correlationId?: string;
 }
 
 export interface OrderInjectedNotice {

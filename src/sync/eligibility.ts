@@ -178,3 +178,68 @@ export function evaluateEligibility(
     detail: `event day ${eventDate} is over at ${location.name} (today there is ${today}, ${location.timezone})`,
   };
 }
+
+const US_DATE_TIME = /^\d{1,2}\/\d{1,2}\/\d{4}\s+(\d{1,2}):(\d{2})\s*([AaPp])[Mm]$/;
+const TIME_12H = /^(\d{1,2}):(\d{2})\s*([AaPp])[Mm]$/;
+const ISO_TIME = /^\d{4}-\d{2}-\d{2}[T\s](\d{2}):(\d{2})/;
+
+function twelveHour(
+  hour: string,
+  minute: string,
+  half: string,
+): { hour: number; minute: number } | undefined {
+  const h = Number(hour);
+  const m = Number(minute);
+  if (h < 1 || h > 12 || m > 59) return undefined;
+  return { hour: (h % 12) + (half.toUpperCase() === 'P' ? 12 : 0), minute: m };
+}
+
+/**
+ * The event's start as a wall-clock time of day at the site, or undefined when TripleSeat gives
+ * none: `event_start_iso8601` first (its time as written), then `event_start`
+ * (`MM/DD/YYYY hh:mm AM/PM`), then `event_start_time` (`hh:mm AM/PM`).
+ */
+export function eventStartTime(
+  event: TripleSeatEvent,
+): { hour: number; minute: number } | undefined {
+  const iso =
+    typeof event.event_start_iso8601 === 'string'
+      ? ISO_TIME.exec(event.event_start_iso8601.trim())
+      : null;
+  if (iso) {
+    const hour = Number(iso[1]);
+    const minute = Number(iso[2]);
+    if (hour < 24 && minute < 60) return { hour, minute };
+  }
+  const us =
+    typeof event.event_start === 'string' ? US_DATE_TIME.exec(event.event_start.trim()) : null;
+  if (us) return twelveHour(us[1], us[2], us[3]);
+  const time =
+    typeof event.event_start_time === 'string'
+      ? TIME_12H.exec(event.event_start_time.trim())
+      : null;
+  if (time) return twelveHour(time[1], time[2], time[3]);
+  return undefined;
+}
+
+/**
+ * When an event held for unmatched lines is written with what matches: `leadMinutes` before its
+ * start on `eventDate` in `zone`, or 12:00 there when TripleSeat gives no start time. A start
+ * that does not exist on a DST day (02:30 when clocks jump) is moved forward, as Luxon does.
+ */
+export function unmatchedDeadline(
+  event: TripleSeatEvent,
+  eventDate: string,
+  zone: string,
+  leadMinutes: number,
+): Date {
+  const day = DateTime.fromISO(eventDate, { zone });
+  const start = eventStartTime(event);
+  if (start === undefined) return day.set({ hour: 12, minute: 0 }).toJSDate();
+  return day.set(start).minus({ minutes: leadMinutes }).toJSDate();
+}
+
+/** "Fri 4 Dec 2026, 15:00 PST": an instant as the site reads it. */
+export function siteDateTime(at: Date, zone: string): string {
+  return DateTime.fromJSDate(at, { zone }).toFormat('ccc d LLL yyyy, HH:mm ZZZZ');
+}

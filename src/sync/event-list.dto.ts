@@ -1,3 +1,4 @@
+import { UnmatchedLineResponse } from './events.response';
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { Type } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, Max, Min } from 'class-validator';
@@ -27,6 +28,11 @@ export class EventListItem {
   @ApiProperty({ type: String, nullable: true, description: 'YYYY-MM-DD' }) eventDate!:
     string | null;
   @ApiProperty({ description: 'ISO-8601' }) updatedAt!: string;
+  @ApiProperty({
+    type: [UnmatchedLineResponse],
+    description: 'Food lines with no Revel product (empty when every line matches).',
+  })
+  unmatched!: UnmatchedLineResponse[];
 }
 
 export class EventListResponse {

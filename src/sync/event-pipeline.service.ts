@@ -19,12 +19,34 @@ import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
 import type { Location } from '../config/locations';
 import { guestCountOf, OrderSummary, statusOf } from './drift';
-import { EligibilityResult, evaluateEligibility } from './eligibility';
+import {
+  EligibilityResult,
+  evaluateEligibility,
+  siteDateTime,
+  unmatchedDeadline,
+} from './eligibility';
 import { centsToDecimalString } from '../orders/money';
 import { hasInvoiceLines } from '../orders/invoice';
 import { buildOrderDraft, contentHash } from '../orders/order.mapper';
 import { ReasonCode } from './reason-codes';
+import {
+  describeLine,
+  isNewUnmatchedSet,
+  leftOutNote,
+  mappingResolves,
+  UnmatchedLine,
+  unmatchedKey,
+  unmatchedLinesOf,
+} from './unmatched';
 import { PARTIAL_ORDER_COMPLETED } from './sync.types';
+
+/**
+ * A mapping saved this long before a pass began building its draft may not have been read by it
+ * (replica clocks differ a little); such a pass makes its HELD row due again.
+ */
+const MAPPING_RACE_MS = 5_000;
+
+const UNMATCHED_DEADLINE_WORDS = 'UNMATCHED_WRITE_LEAD_MINUTES before its start at the site';
 
 /** Raised when a worker finds that its lease is gone: someone else owns the event now. */
 export class LeaseLostError extends Error {
@@ -180,6 +202,8 @@ export class EventPipelineService {
           detail: verdict.detail,
           sourceUpdatedAt,
           attempts: 0,
+          // No order is due any more (cancelled, moved away…): its lines need no one.
+          unmatched: null,
         });
       }
       const where = {
@@ -194,18 +218,47 @@ export class EventPipelineService {
         locationKey: where.locationKey,
         eventDate: where.eventDate,
       };
+      const deadline = this.deadlineOf(event, verdict.location, verdict.eventDate);
       if (verdict.outcome === 'hold') {
-        return await settle({
+        // Early warning: the draft its day will bring, so unmatched lines show days ahead.
+        const early = await this.earlyDraft(event, verdict.location, now);
+        const lines = early ? unmatchedLinesOf(early) : undefined;
+        const tell = lines !== undefined && isNewUnmatchedSet(lines, row.unmatched_notified);
+        const state = await settle({
           state: 'HELD',
           reason: verdict.reason,
           detail: `held until ${verdict.dueAt.toISOString()} (${verdict.eventDate} in ${verdict.location.timezone})`,
           nextAttemptAt: verdict.dueAt.getTime(),
           attempts: 0,
+          ...(early && lines
+            ? { orderSummary: summarizeDraft(early, event), unmatched: lines }
+            : {}),
+          ...(tell && lines ? { unmatchedNotified: unmatchedKey(lines) } : {}),
           ...where,
         });
+        if (state && tell && lines)
+          void this.notifyUnmatched(event, eventId, verdict.location, lines, 'early', deadline);
+        return state;
       }
 
-      const draft = await this.draftFor(event, verdict.location, now);
+      const startedAt = now.getTime();
+      let draft = await this.draftFor(event, verdict.location, now);
+      const lines = unmatchedLinesOf(draft);
+      if (!partial && this.holdsForUnmatched(draft, deadline, row.allow_unmatched === 1, now)) {
+        return await this.holdForUnmatched(row, settle, {
+          event,
+          draft,
+          lines,
+          deadline,
+          location: verdict.location,
+          startedAt,
+          where,
+        });
+      }
+      if (lines.length > 0 && draft.lines.length > 0) {
+        // Written without them: the order's notes tell the kitchen what to add by hand.
+        draft = { ...draft, notes: `${draft.notes} | ${leftOutNote(lines)}` };
+      }
       const summary = summarizeDraft(draft, event);
       const hash = contentHash(draft);
       if (draft.lines.length === 0) {
@@ -221,6 +274,7 @@ export class EventPipelineService {
           reason: ReasonCode.NO_ITEMS_MATCHED,
           detail: `no item resolved to a Revel product: ${names}`,
           orderSummary: summary,
+          unmatched: lines,
           attempts: 0,
           ...where,
         });
@@ -243,6 +297,7 @@ export class EventPipelineService {
           reason: ReasonCode.DRY_RUN,
           detail: `would write ${draft.lines.length} items, total ${summary.finalTotal}`,
           orderSummary: summary,
+          unmatched: lines,
           contentHash: hash,
           attempts: 0,
           ...where,
@@ -270,6 +325,7 @@ export class EventPipelineService {
           revelOrderId: String(outcome.orderId),
           orderSummary: summary,
           contentHash: hash,
+          unmatched: null,
           ...where,
         });
       }
@@ -279,6 +335,7 @@ export class EventPipelineService {
         detail: outcome.resumed ? PARTIAL_ORDER_COMPLETED : undefined,
         revelOrderId: String(outcome.orderId),
         orderSummary: summary,
+        unmatched: lines,
         contentHash: hash,
         ...where,
       });
@@ -295,7 +352,11 @@ export class EventPipelineService {
             quantity: l.quantity,
             unitPrice: l.unitPrice,
           })),
-          unmatched: draft.unmatched.map((u) => ({ name: u.name, quantity: u.quantity })),
+          unmatched: lines.map((u) => ({
+            name: u.name,
+            quantity: u.quantity,
+            ...(u.amount !== undefined ? { amount: u.amount } : {}),
+          })),
           adjustments: summary.adjustments ?? [],
           subtotal: summary.subtotal,
           discount: summary.discount,
@@ -308,6 +369,127 @@ export class EventPipelineService {
     } catch (error) {
       return this.settleFailure(row, error, settle);
     }
+  }
+
+  /**
+   * Holds an event on its day for lines with no Revel product (UNMATCHED_ITEMS) until its
+   * deadline, when it is written with what matches. A mapping saved meanwhile makes the row due;
+   * one saved while this pass was building the draft is caught here, after the row is HELD.
+   */
+  private async holdForUnmatched(
+    row: SyncEventRow,
+    settle: (o: Outcome) => Promise<LedgerState | undefined>,
+    held: {
+      event: TripleSeatEvent;
+      draft: OrderDraft;
+      lines: UnmatchedLine[];
+      deadline: Date;
+      location: Location;
+      startedAt: number;
+      where: Partial<Outcome>;
+    },
+  ): Promise<LedgerState | undefined> {
+    const { event, draft, lines, deadline, location } = held;
+    const tell = isNewUnmatchedSet(lines, row.unmatched_notified);
+    const none = draft.lines.length === 0;
+    const state = await settle({
+      state: 'HELD',
+      reason: ReasonCode.UNMATCHED_ITEMS,
+      detail:
+        `held until ${deadline.toISOString()} (${UNMATCHED_DEADLINE_WORDS}) for ` +
+        `${lines.length} line(s) with no Revel product: ${lines.map(describeLine).join('; ')}` +
+        (none ? '; no line matches, so nothing is written then' : ''),
+      nextAttemptAt: deadline.getTime(),
+      attempts: 0,
+      orderSummary: summarizeDraft(draft, event),
+      unmatched: lines,
+      ...(tell ? { unmatchedNotified: unmatchedKey(lines) } : {}),
+      ...held.where,
+    });
+    if (!state) return state;
+    const changed = await this.mappings.changedSince(
+      location.key,
+      held.startedAt - MAPPING_RACE_MS,
+    );
+    if (changed.some((source) => lines.some((line) => mappingResolves(source, line)))) {
+      await this.ledger.makeHeldDue(row.event_id);
+    }
+    if (tell) void this.notifyUnmatched(event, row.event_id, location, lines, 'held', deadline);
+    return state;
+  }
+
+  /**
+   * Whether an event of today whose draft has unmatched lines waits for them: UNMATCHED_POLICY is
+   * `hold`, no operator asked to write without them, and its deadline has not come.
+   */
+  holdsForUnmatched(
+    draft: OrderDraft,
+    deadline: Date,
+    allowUnmatched: boolean,
+    now: Date = this.clock.now(),
+  ): boolean {
+    return (
+      draft.unmatched.length > 0 &&
+      this.config.unmatchedPolicy === 'hold' &&
+      !allowUnmatched &&
+      now.getTime() < deadline.getTime()
+    );
+  }
+
+  /** The deadline of an event held for unmatched lines at `location` on `eventDate`. */
+  deadlineOf(event: TripleSeatEvent, location: Location, eventDate: string): Date {
+    return unmatchedDeadline(
+      event,
+      eventDate,
+      location.timezone,
+      this.config.unmatchedWriteLeadMinutes,
+    );
+  }
+
+  /** The draft of a held event, for its early warning; undefined when it cannot be built now. */
+  private async earlyDraft(
+    event: TripleSeatEvent,
+    location: Location,
+    now: Date,
+  ): Promise<OrderDraft | undefined> {
+    try {
+      return await this.draftFor(event, location, now);
+    } catch (error) {
+      if (error instanceof DatabaseUnavailableError) throw error;
+      this.logger.warn(
+        { eventId: String(event.id), err: error instanceof Error ? error.message : String(error) },
+        'the draft of a held event could not be built; its unmatched lines are checked again at its next pass',
+      );
+      return undefined;
+    }
+  }
+
+  /**
+   * Not awaited by the pass: a HELD row can be claimed again at once (a mapping, a webhook), and
+   * the mailer never rejects; shutdown waits for sends in flight.
+   */
+  private async notifyUnmatched(
+    event: TripleSeatEvent,
+    eventId: string,
+    location: Location,
+    lines: UnmatchedLine[],
+    held: 'early' | 'held',
+    deadline: Date,
+  ): Promise<void> {
+    await this.mailer.unmatchedItems({
+      eventId,
+      eventName: event.name ?? undefined,
+      eventDate: event.event_date ?? undefined,
+      locationName: location.name,
+      unmatched: lines.map((l) => ({
+        name: l.name,
+        quantity: l.quantity,
+        ...(l.amount !== undefined ? { amount: l.amount } : {}),
+      })),
+      held,
+      deadline: `${siteDateTime(deadline, location.timezone)} at ${location.name}`,
+      correlationId: currentCorrelationId(),
+    });
   }
 
   private async settleFailure(

@@ -93,6 +93,21 @@ export class ClosestProductResponse {
   score!: number;
 }
 
+/** A food line with no Revel product, as the ledger row keeps it. */
+export class UnmatchedLineResponse {
+  @ApiProperty({ example: 'Dozen Maple Glazed' })
+  name!: string;
+
+  @ApiProperty({ example: 2 })
+  quantity!: number;
+
+  @ApiPropertyOptional({ description: 'What the line adds to the invoice (decimal string).' })
+  amount?: string;
+
+  @ApiPropertyOptional({ description: 'TripleSeat menu_item_id.' })
+  menuItemId?: string;
+}
+
 export class UnmatchedItemResponse {
   @ApiProperty({ example: 'Unicorn Sprinkles Deluxe' })
   name!: string;

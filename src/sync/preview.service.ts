@@ -100,6 +100,19 @@ export class PreviewService {
         eventDate: verdict.eventDate,
       };
     }
+    if (
+      reasonIfNot === undefined &&
+      draft &&
+      verdict.outcome === 'proceed' &&
+      this.pipeline.holdsForUnmatched(
+        draft,
+        this.pipeline.deadlineOf(event, verdict.location, verdict.eventDate),
+        row?.allow_unmatched === 1,
+      )
+    ) {
+      // Processing now would hold it for its unmatched lines (the order shown is its deadline's).
+      reasonIfNot = ReasonCode.UNMATCHED_ITEMS;
+    }
     if (reasonIfNot === undefined && draft && draft.lines.length === 0) {
       reasonIfNot = ReasonCode.NO_ITEMS_MATCHED;
     }

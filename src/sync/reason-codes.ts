@@ -53,6 +53,12 @@ export const ReasonCode = {
    * it was deleted). The Revel order is left as it is; the ledger holds the readable diff.
    */
   DRIFTED: 'DRIFTED',
+  /**
+   * The event's day has come but some of its food lines match no Revel product: held until they
+   * are mapped, an operator writes it without them, or its deadline (UNMATCHED_WRITE_LEAD_MINUTES
+   * before its start at the site) writes it with what matches.
+   */
+  UNMATCHED_ITEMS: 'UNMATCHED_ITEMS',
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

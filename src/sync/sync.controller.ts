@@ -1,5 +1,6 @@
 import {
   applyDecorators,
+  BadRequestException,
   Controller,
   Get,
   HttpCode,
@@ -41,6 +42,7 @@ import { EventListQueryDto, EventListResponse } from './event-list.dto';
 import { EventIdParamDto, RunIdParamDto, RunsQueryDto, SyncQueryDto } from './sync.dto';
 import { parseDriftRecord } from './drift';
 import { SyncService } from './sync.service';
+import { parseUnmatched } from './unmatched';
 import {
   EventDetailResponse,
   RunsResponse,
@@ -66,7 +68,9 @@ const SYNC_DESCRIPTION =
   '(`runId`) and `Location: /api/sync/runs/<runId>`, where its progress and then its final ' +
   'summary appear. With `wait=<seconds>` (≤ 25) a bulk sync answers `200` with the finished run ' +
   'when it finishes within that time, else `202` as without it. The summary counts `created` ' +
-  '(orders this run wrote) apart from `alreadySynced` (orders that existed before it).';
+  '(orders this run wrote) apart from `alreadySynced` (orders that existed before it). With ' +
+  '`event_id` and `allow_unmatched=true`, an event held for lines with no Revel product ' +
+  '(UNMATCHED_ITEMS) is written now with what matches; its notes name the lines left out.';
 
 /** The documentation of the sync endpoint, shared by its POST and its GET. */
 function SyncEndpointDocs(summary: string, extra = ''): MethodDecorator {
@@ -155,7 +159,15 @@ export class SyncController {
   }
 
   private async run(query: SyncQueryDto, res: Response): Promise<SyncReport | SyncRunView> {
-    if (query.event_id) return this.sync.syncOne(query.event_id);
+    if (query.event_id)
+      return this.sync.syncOne(query.event_id, { allowUnmatched: query.allow_unmatched === true });
+    if (query.allow_unmatched !== undefined) {
+      throw new BadRequestException({
+        error: 'Bad Request',
+        field: 'allow_unmatched',
+        message: 'allow_unmatched applies to one event: give event_id with it',
+      });
+    }
     const hoursBack = query.hours_back ?? this.config.reconcileLookbackHours;
     const { run, finished } = await this.sync.startBulk(hoursBack);
     res.setHeader('Location', runPath(Number(run.id)));
@@ -187,6 +199,7 @@ export class SyncController {
         revelOrderId: r.revel_order_id,
         eventDate: r.event_date,
         updatedAt: new Date(r.updated_at).toISOString(),
+        unmatched: parseUnmatched(r.unmatched),
       })),
     };
   }
@@ -221,6 +234,8 @@ export class SyncController {
       eventDate: row.event_date,
       progress: parseJson(row.progress),
       order: parseJson(row.order_summary),
+      unmatched: parseUnmatched(row.unmatched),
+      allowUnmatched: row.allow_unmatched === 1,
       drift: parseDriftRecord(row.drift),
       driftCheckAt: iso(row.drift_check_at),
       contentHash: row.content_hash,

@@ -1,6 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { Type } from 'class-transformer';
-import { IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
+import { Transform, Type } from 'class-transformer';
+import { IsBoolean, IsInt, IsOptional, Matches, Max, Min } from 'class-validator';
 
 export class SyncQueryDto {
   @ApiPropertyOptional({
@@ -41,6 +41,19 @@ export class SyncQueryDto {
   @Min(0, { message: 'wait must be between 0 and 25 seconds' })
   @Max(25, { message: 'wait must be between 0 and 25 seconds' })
   wait?: number;
+
+  @ApiPropertyOptional({
+    description:
+      'With event_id: write the order now without the lines that match no Revel product ' +
+      '(an event HELD for UNMATCHED_ITEMS); the notes, the ledger and the e-mail name them.',
+    enum: ['true', 'false'],
+  })
+  @IsOptional()
+  @Transform(({ value }: { value: unknown }) =>
+    value === 'true' ? true : value === 'false' ? false : value,
+  )
+  @IsBoolean({ message: 'allow_unmatched must be true or false' })
+  allow_unmatched?: boolean;
 }
 
 export class EventIdParamDto {

@@ -1,6 +1,7 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { LEDGER_STATES, type LedgerState, type RunStatus } from '../database/database.types';
 import type { DriftRecord, OrderSummary } from './drift';
+import { UnmatchedLineResponse } from './events.response';
 import { ReasonCode } from './reason-codes';
 import type {
   EventOutcome,
@@ -308,6 +309,20 @@ export class EventDetailResponse {
     description: 'The order as computed: lines, unmatched items, totals in cents.',
   })
   order!: unknown;
+
+  @ApiProperty({
+    type: [UnmatchedLineResponse],
+    description:
+      'The food lines with no Revel product as its order was last worked out, days ahead for a ' +
+      'held event: what holds it (UNMATCHED_ITEMS), or what was written without (the kitchen ' +
+      'adds them by hand). Empty when every line matches.',
+  })
+  unmatched!: UnmatchedLineResponse[];
+
+  @ApiProperty({
+    description: 'An operator asked to write the order without its unmatched lines.',
+  })
+  allowUnmatched!: boolean;
 
   @ApiProperty({
     type: DriftResponse,

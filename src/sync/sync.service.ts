@@ -145,10 +145,14 @@ export class SyncService implements BeforeApplicationShutdown {
     clearTimeout(timer);
   }
 
-  async syncOne(eventId: string): Promise<SyncReport> {
+  async syncOne(eventId: string, options: { allowUnmatched?: boolean } = {}): Promise<SyncReport> {
     return this.withCorrelationId(async (cid) => {
       const since = this.clock.now().getTime();
-      await this.ledger.enqueue(eventId, { correlationId: cid, reason: 'manual sync' });
+      await this.ledger.enqueue(eventId, {
+        correlationId: cid,
+        reason: options.allowUnmatched ? 'manual sync, without its unmatched lines' : 'manual sync',
+        ...(options.allowUnmatched ? { allowUnmatched: true } : {}),
+      });
       const row = await this.settle(eventId);
       const report = await this.report('single', [row], cid, since);
       report.summary.queried = 1;

@@ -232,7 +232,9 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   /** Runs one claimed row in the correlation context of the work that queued it. */
   run(row: SyncEventRow): Promise<LedgerState | undefined> {
     const existing = this.inFlight.get(row.event_id);
-    if (existing) return existing;
+    // Claimed again while its last pass here is still finishing (it settled, then e-mails or
+    // re-checks a mapping): this claim runs once that pass is done, under the lease it now holds.
+    if (existing) return existing.then(() => this.run(row));
     const id = row.correlation_id ?? newCorrelationId('worker');
     const heartbeat = this.heartbeat(row.event_id);
     const job = runWithCorrelationId(this.cls, { id }, () =>

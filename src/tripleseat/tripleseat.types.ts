@@ -72,8 +72,13 @@ export interface TripleSeatEvent {
   status?: string | null;
   event_date?: string | null;
   event_date_iso8601?: string | null;
+  /** `MM/DD/YYYY hh:mm AM/PM`, the site's local time. */
   event_start?: string | null;
   event_end?: string | null;
+  /** `YYYY-MM-DDThh:mm:ss-hh:mm`. */
+  event_start_iso8601?: string | null;
+  /** `hh:mm AM/PM`. */
+  event_start_time?: string | null;
   site_id?: Numeric | null;
   location_id?: Numeric | null;
   booking_id?: Numeric | null;

@@ -54,6 +54,9 @@ export function serviceEnv(options: ServiceEnvOptions): Record<string, string> {
     RETRY_MAX_DELAY_MS: '1000',
     TRIPLESEAT_RATE_LIMIT_PER_SECOND: '200',
     REVEL_RATE_LIMIT_PER_SECOND: '200',
+    // Suites that are not about the hold write an event with unmatched lines at once; the hold's
+    // own suites (unmatched-*.e2e-spec.ts) set UNMATCHED_POLICY=hold.
+    UNMATCHED_POLICY: 'write',
     ...(options.smtpUrl
       ? {
           SMTP_URL: options.smtpUrl,

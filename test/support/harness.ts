@@ -209,6 +209,9 @@ async function start(
     RETRY_MAX_DELAY_MS: '1000',
     TRIPLESEAT_RATE_LIMIT_PER_SECOND: '200',
     REVEL_RATE_LIMIT_PER_SECOND: '200',
+    // Suites that are not about the hold write an event with unmatched lines at once; the hold's
+    // own suites (unmatched-*.e2e-spec.ts) set UNMATCHED_POLICY=hold.
+    UNMATCHED_POLICY: 'write',
     ...options.env,
   };
   Object.assign(process.env, env);
