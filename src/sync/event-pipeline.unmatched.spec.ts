@@ -137,7 +137,11 @@ function pipelineFor(
     { localIdTemplate: 'Triple Seat_{eventId}' } as never,
     ledger as never,
     { getEvent: () => Promise.resolve(event) } as never,
-    { products: () => Promise.resolve(products) } as never,
+    {
+      products: () => Promise.resolve(products),
+      // The catalogue was just read: a miss finds nothing newer.
+      refreshAfterMiss: () => Promise.resolve(undefined),
+    } as never,
     writer as never,
     mailer as never,
     new ManualClock(options.now ?? MORNING),
