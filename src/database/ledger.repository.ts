@@ -643,6 +643,15 @@ export class LedgerRepository {
     return settled;
   }
 
+  /** A history entry that changes nothing else (e.g. a repair of the Revel order). */
+  async recordHistory(
+    eventId: string,
+    entry: { state: LedgerState; reason: string; detail?: string },
+    correlationId?: string,
+  ): Promise<void> {
+    await this.addHistory(this.db, eventId, entry.state, entry.reason, entry.detail, correlationId);
+  }
+
   /** Gives a claimed row back untouched (shutdown): due at once for whoever comes next. */
   async release(eventId: string, owner: string): Promise<boolean> {
     const now = this.now();

@@ -53,6 +53,13 @@ export const ReasonCode = {
    * it was deleted). The Revel order is left as it is; the ledger holds the readable diff.
    */
   DRIFTED: 'DRIFTED',
+  /**
+   * Reading the written order back found duplicates (a create Revel committed after our timeout)
+   * that cannot be removed safely; the detail names the Revel records to remove at the POS.
+   */
+  REVEL_DUPLICATE: 'REVEL_DUPLICATE',
+  /** History only: reading the written order back found duplicates and deleted them. */
+  REVEL_REPAIRED: 'REVEL_REPAIRED',
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];
