@@ -102,6 +102,11 @@ export class FaultInjector {
     return this.rules.map((r) => ({ ...r }));
   }
 
+  /** Late commits held and not yet processed. */
+  get lateCommitsPending(): number {
+    return this.lateTimers.size;
+  }
+
   /** Ends every hanging request and forgets the late commits still to come (for shutdown). */
   releaseHanging(): void {
     for (const res of this.hanging) res.socket?.destroy();
