@@ -552,7 +552,7 @@ export function duplicateDetail(orderId: number, recordIds: string[], why: strin
   return `Revel order ${orderId} is written, but Revel also holds a duplicate that could not be removed automatically: remove ${recordIds.join(', ')} at the POS (${why.join('; ')})`;
 }
 
-function parseProgress(text: string | null): OrderWriteProgress {
+export function parseProgress(text: string | null): OrderWriteProgress {
   if (!text) return {};
   try {
     const value: unknown = JSON.parse(text);
