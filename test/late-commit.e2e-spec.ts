@@ -5,7 +5,7 @@
  *
  * - Payment, OrderItem, OrderHistory committed after the timeout, inside the window: nothing is
  *   sent twice, the write waits until the record shows;
- * - Order committed after its window (4.5 s): the service has sent it again by then, so the
+ * - Order committed after its window (5 s): the service has sent it again by then, so the
  *   read-back one window later finds the second, empty order and deletes it.
  *
  * Every event ends with exactly one order, one payment, each line once (the exactly-once audit of
@@ -89,7 +89,7 @@ const CASES: Case[] = [
   {
     row: 'Order committed past its settle window',
     path: '/resources/Order/',
-    commitMs: 4500,
+    commitMs: 5000,
     repaired: true,
   },
 ];

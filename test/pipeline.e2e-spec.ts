@@ -40,9 +40,7 @@ describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({
       .toJSDate();
     h = await startHarness({
       now,
-      // The cases here move the test clock over Revel failures; the settle window after a create
-      // of unknown outcome runs on the wall clock (test/late-commit.e2e-spec.ts), so it is off.
-      env: { RECONCILE_ENABLED: 'true', REVEL_WRITE_SETTLE_SECONDS: '0' },
+      env: { RECONCILE_ENABLED: 'true' },
       databaseUrl: schema?.url,
     });
   });

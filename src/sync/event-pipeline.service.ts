@@ -18,7 +18,7 @@ import {
   WritesStoppedError,
 } from '../revel/order-writer.service';
 import { RevelProductCatalog } from '../revel/product-catalog';
-import { SwitchesService } from '../switches/switches.service';
+import { SWITCH_REFRESH_MS, SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
 import type { Location } from '../config/locations';
@@ -376,13 +376,15 @@ export class EventPipelineService {
       throw error;
     }
     if (error instanceof WritesStoppedError) {
-      // Nothing was sent; the worker takes the event again once the connector is back on.
+      // Nothing was sent; the worker takes the event again once the connector is back on (not
+      // before this replica's cached switch has caught up, so it is not claimed again at once).
       this.logger.warn({ eventId }, error.message);
       return settle({
         state: 'PENDING',
         reason: ReasonCode.CONNECTOR_DISABLED,
         detail: error.message,
         attempts: row.attempts,
+        nextAttemptAt: this.clock.now().getTime() + SWITCH_REFRESH_MS,
       });
     }
     if (error instanceof UpstreamError && error.code && SETTLE_WAIT_CODES.has(error.code)) {
