@@ -534,6 +534,30 @@ describe(RevelOrderWriter.name, () => {
       },
     );
 
+    it('should treat a dropped connection whose write Revel commits later like a timeout', async () => {
+      const d = draft();
+      const book = ledger();
+      sandbox.faults.add({
+        method: 'POST',
+        path: '/resources/Payment/',
+        next: { count: 1, kind: 'late-commit' },
+        lateCommitMs: 300,
+        lateCommitDrop: true,
+      });
+
+      await expect(writer.write(d, {}, book.save)).rejects.toBeInstanceOf(UpstreamError);
+      const orderId = book.last().orderId ?? NaN;
+      expect(book.last().unknown).toEqual({ [d.paymentUuid]: expect.any(Number) });
+      await until(() => sandbox.payments(orderId).length === 1, 'the late payment');
+      await expect(writer.write(d, book.last(), book.save)).rejects.toMatchObject({
+        code: 'READ_BACK_PENDING',
+      });
+      await writer.write(d, { ...book.last(), readBackAfter: 0 }, book.save);
+
+      expectOneCompleteOrder(d);
+      expect(sandbox.requestCount('POST /resources/Payment/')).toBe(1);
+    });
+
     it('should send the create again once the window is over and it still is not in Revel', async () => {
       const d = draft();
       const book = ledger();
