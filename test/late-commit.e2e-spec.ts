@@ -21,7 +21,8 @@ import { TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
 import { createKysely } from '../src/database/database.service';
 import type { Database } from '../src/database/database.types';
 import { AppProcess } from './support/app-process';
-import { LOCATIONS, startTestSandboxes } from './support/harness';
+import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
+import { SmtpCapture } from './support/smtp-capture';
 import {
   createPgSchema,
   PgSchema,
@@ -133,6 +134,7 @@ describe.each(SETUPS)('late commits in Revel ($label)', (setup) => {
   let tripleseat: TripleSeatSandbox;
   let revel: RevelSandbox;
   let replicas: AppProcess[];
+  let smtp: SmtpCapture;
   const random = prng(18_180_018);
   let nextId = 81_000_000 + setup.replicas * 100_000;
 
@@ -142,12 +144,19 @@ describe.each(SETUPS)('late commits in Revel ($label)', (setup) => {
     writeFileSync(locationsFile, JSON.stringify(LOCATIONS));
     database = await setup.databaseUrl();
     ({ tripleseat, revel } = await startTestSandboxes());
+    smtp = new SmtpCapture();
+    const { url: smtpUrl } = await smtp.start();
     const options = {
       databaseUrl: database.url,
       tripleseat,
       revel,
       locationsFile,
-      env: SERVICE_ENV,
+      env: {
+        ...SERVICE_ENV,
+        SMTP_URL: smtpUrl,
+        NOTIFY_EMAIL_FROM: 'sync@pinkbox.test',
+        NOTIFY_EMAIL_TO: 'ops@pinkbox.test',
+      },
     };
     replicas = [];
     // One after the other: the first creates the schema.
@@ -158,7 +167,7 @@ describe.each(SETUPS)('late commits in Revel ($label)', (setup) => {
   afterAll(async () => {
     await AppProcess.killAll();
     await db?.destroy();
-    await Promise.all([tripleseat?.close(), revel?.close()]);
+    await Promise.all([tripleseat?.close(), revel?.close(), smtp?.close()]);
     await database?.drop();
     rmSync(dir, { recursive: true, force: true });
   });
@@ -275,4 +284,71 @@ describe.each(SETUPS)('late commits in Revel ($label)', (setup) => {
     },
     90_000,
   );
+
+  it('Order committed past its window into an order a cashier already paid: FAILED REVEL_DUPLICATE, the record named, an e-mail', async () => {
+    revel.reset();
+    for (const establishment of [4, 9]) revel.seedProducts(establishment, fixtureProducts());
+    revel.faults.set([
+      {
+        method: 'POST',
+        path: '/resources/Order/',
+        next: { count: 1, kind: 'late-commit' },
+        lateCommitMs: 5000,
+      },
+    ]);
+    const { event } = eligibleEvent(nextId++, random);
+    tripleseat.upsertEvent(event);
+    const id = String(event.id);
+    const localId = `Triple Seat_${id}`;
+    expect(
+      (await tripleseat.sendWebhook(`${replicas[0].url}/webhooks/tripleseat`, webhookBody(id)))
+        .status,
+    ).toBe(200);
+
+    // The late order lands beside the one written after the window; a cashier takes a payment on
+    // it before the read-back comes.
+    const late = await until(
+      'the late order',
+      () => {
+        const orders = revel.ordersByLocalId(localId);
+        return orders.length === 2
+          ? orders.find((o) => revel.orderItems(o.id).length === 0)
+          : undefined;
+      },
+      20_000,
+      20,
+    );
+    const paid = await fetch(`${revel.url}/resources/Payment/`, {
+      method: 'POST',
+      headers: {
+        'API-AUTHENTICATION': `${SECRETS.revelKey}:${SECRETS.revelSecret}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify({
+        uuid: 'a-cashier-payment',
+        order: `/resources/Order/${late.id}/`,
+        amount: '5.00',
+      }),
+    });
+    expect(paid.status).toBe(201);
+
+    const row = await until(
+      'the event to settle',
+      async () => {
+        const found = (await ledgerRows(db)).find((r) => r.event_id === id);
+        return found && !['PENDING', 'IN_PROGRESS'].includes(found.state) ? found : undefined;
+      },
+      30_000,
+      200,
+    );
+    expect(row).toMatchObject({ state: 'FAILED', reason: 'REVEL_DUPLICATE' });
+    expect(row.detail).toContain(`remove Order ${late.id} at the POS`);
+    // Nothing someone used is deleted.
+    expect(revel.ordersByLocalId(localId)).toHaveLength(2);
+    const mail = await smtp.waitFor(
+      (m) => m.subject.includes(`#${id}`) && m.text.includes('REVEL_DUPLICATE'),
+      15_000,
+    );
+    expect(mail.text).toContain(`Order ${late.id}`);
+  }, 60_000);
 });
