@@ -534,6 +534,17 @@ describe(RevelOrderWriter.name, () => {
       },
     );
 
+    it('should read the settle window of progress saved with createUnknownAt', async () => {
+      const d = draft();
+      const book = ledger();
+      await expect(
+        writer.write(d, { createUnknownAt: Date.now() }, book.save),
+      ).rejects.toMatchObject({
+        code: 'WRITE_OUTCOME_PENDING',
+      });
+      expect(sandbox.requestCount('POST /resources/Order/')).toBe(0);
+    });
+
     it('should treat a dropped connection whose write Revel commits later like a timeout', async () => {
       const d = draft();
       const book = ledger();

@@ -133,7 +133,7 @@ export class RevelOrderWriter {
       unknown: { ...(progress.unknown ?? {}) },
     };
     if (state.createUnknownAt !== undefined) {
-      state.unknown![draft.orderUuid] ??= state.createUnknownAt;
+      state.unknown = { [draft.orderUuid]: state.createUnknownAt, ...state.unknown };
       delete state.createUnknownAt;
     }
     const save = () => {
