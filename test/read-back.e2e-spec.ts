@@ -97,7 +97,7 @@ describe('read-back of written orders by reconciliation (e2e)', () => {
     expect(h.revel.requestCount(`GET /resources/Payment/`)).toBe(before);
   });
 
-  it('should fail the event with REVEL_DUPLICATE, naming the records, when the second order was already used', async () => {
+  it('should fail the event with REVEL_DUPLICATE, naming the records, when the second order was already used, until they are removed', async () => {
     const id = 68_100_002;
     h.seedEvent({ id });
     const { orderId, uuid } = await written(id);
@@ -126,5 +126,16 @@ describe('read-back of written orders by reconciliation (e2e)', () => {
     );
     expect(mail.subject).toMatch(/fail/i);
     expect(mail.text).toContain(`Order ${second.id}`);
+
+    // Removed at the POS, a sync sets the event INJECTED again; the next run finds it clean.
+    const removed = await fetch(`${h.revel.url}/resources/Order/${second.id}/`, {
+      method: 'DELETE',
+      headers: { 'API-AUTHENTICATION': `${SECRETS.revelKey}:${SECRETS.revelSecret}` },
+    });
+    expect(removed.status).toBe(204);
+    await h.api().post(`/api/sync/tripleseat?event_id=${id}`).expect(200);
+    expect((await eventBody(id)).state).toBe('INJECTED');
+    await reconcile();
+    expect(await eventBody(id)).toMatchObject({ state: 'INJECTED', reason: 'INJECTED' });
   });
 });
