@@ -1,5 +1,13 @@
 import type { NextFunction, Request, RequestHandler, Response } from 'express';
 
+type FaultKind = 'status' | 'hang' | 'drop' | 'rate-limit' | 'late-commit';
+
+/**
+ * The longest a late commit may take. The service's default settle window
+ * (REVEL_WRITE_SETTLE_SECONDS, 300 s) is longer, as the service assumes of a real slow Revel.
+ */
+export const MAX_LATE_COMMIT_MS = 240_000;
+
 /** What can go wrong on a route. Rates are fractions of requests (0..1), drawn independently. */
 export interface FaultSpec {
   /** Added before every answer. */
@@ -17,12 +25,21 @@ export interface FaultSpec {
   /** A real limit: more than this many requests in one second are answered 429. */
   perSecondLimit?: number;
   /**
+   * Fraction committed late, as a slow Revel backend does: the request is held without an answer
+   * (the client times out, or with `lateCommitDrop` the connection is dropped at once) and is
+   * processed, its record written, `lateCommitMs` later (default 30 s, at most
+   * MAX_LATE_COMMIT_MS). The answer of that late processing goes nowhere.
+   */
+  lateCommitRate?: number;
+  lateCommitMs?: number;
+  lateCommitDrop?: boolean;
+  /**
    * Deterministic faults: the next `count` matching requests fail this way, then the rule is
    * spent. `after` lets that many matching requests through first (e.g. fail the 3rd call).
    */
   next?: {
     count: number;
-    kind: 'status' | 'hang' | 'drop' | 'rate-limit';
+    kind: FaultKind;
     status?: number;
     after?: number;
   };
@@ -41,6 +58,7 @@ export interface FaultStats {
   rateLimited: number;
   hung: number;
   dropped: number;
+  lateCommitted: number;
 }
 
 /**
@@ -51,7 +69,15 @@ export class FaultInjector {
   private rules: FaultRule[] = [];
   private readonly windows = new Map<FaultRule, { second: number; count: number }>();
   private readonly hanging = new Set<Response>();
-  readonly stats: FaultStats = { latency: 0, error: 0, rateLimited: 0, hung: 0, dropped: 0 };
+  private readonly lateTimers = new Set<NodeJS.Timeout>();
+  readonly stats: FaultStats = {
+    latency: 0,
+    error: 0,
+    rateLimited: 0,
+    hung: 0,
+    dropped: 0,
+    lateCommitted: 0,
+  };
 
   constructor(private readonly random: () => number = Math.random) {}
 
@@ -76,10 +102,17 @@ export class FaultInjector {
     return this.rules.map((r) => ({ ...r }));
   }
 
-  /** Ends every hanging request (for shutdown). */
+  /** Late commits held and not yet processed. */
+  get lateCommitsPending(): number {
+    return this.lateTimers.size;
+  }
+
+  /** Ends every hanging request and forgets the late commits still to come (for shutdown). */
   releaseHanging(): void {
     for (const res of this.hanging) res.socket?.destroy();
     this.hanging.clear();
+    for (const timer of this.lateTimers) clearTimeout(timer);
+    this.lateTimers.clear();
   }
 
   middleware(): RequestHandler {
@@ -105,6 +138,10 @@ export class FaultInjector {
     }
     for (const rule of rules) {
       const outcome = this.decide(rule);
+      if (outcome === 'late-commit') {
+        this.commitLate(rule, res, next);
+        return;
+      }
       if (outcome) {
         this.inflict(outcome, rule, res);
         return;
@@ -113,7 +150,7 @@ export class FaultInjector {
     next();
   }
 
-  private decide(rule: FaultRule): 'status' | 'hang' | 'drop' | 'rate-limit' | undefined {
+  private decide(rule: FaultRule): FaultKind | undefined {
     if (rule.next && rule.next.count > 0) {
       if ((rule.next.after ?? 0) > 0) {
         rule.next.after = (rule.next.after ?? 0) - 1;
@@ -128,6 +165,7 @@ export class FaultInjector {
       if (!window || window.second !== second) this.windows.set(rule, { second, count: 1 });
       else if (++window.count > rule.perSecondLimit) return 'rate-limit';
     }
+    if (rule.lateCommitRate && this.random() < rule.lateCommitRate) return 'late-commit';
     if (rule.dropRate && this.random() < rule.dropRate) return 'drop';
     if (rule.hangRate && this.random() < rule.hangRate) return 'hang';
     if (rule.rateLimitRate && this.random() < rule.rateLimitRate) return 'rate-limit';
@@ -135,11 +173,26 @@ export class FaultInjector {
     return undefined;
   }
 
-  private inflict(
-    kind: 'status' | 'hang' | 'drop' | 'rate-limit',
-    rule: FaultRule,
-    res: Response,
-  ): void {
+  /**
+   * Withholds the answer and processes the request later: the record lands after the client gave
+   * up, as when a slow Revel commits a write past the caller's timeout.
+   */
+  private commitLate(rule: FaultRule, res: Response, next: NextFunction): void {
+    this.stats.lateCommitted += 1;
+    const delay = Math.min(Math.max(0, rule.lateCommitMs ?? 30_000), MAX_LATE_COMMIT_MS);
+    if (rule.lateCommitDrop) res.socket?.destroy();
+    else {
+      this.hanging.add(res);
+      res.on('close', () => this.hanging.delete(res));
+    }
+    const timer = setTimeout(() => {
+      this.lateTimers.delete(timer);
+      next();
+    }, delay);
+    this.lateTimers.add(timer);
+  }
+
+  private inflict(kind: Exclude<FaultKind, 'late-commit'>, rule: FaultRule, res: Response): void {
     switch (kind) {
       case 'drop':
         this.stats.dropped += 1;

@@ -87,6 +87,67 @@ describe(RevelSandbox.name, () => {
     sandbox.reset();
   });
 
+  describe('late commits and DELETE', () => {
+    it('should withhold the answer of a late-commit POST and write the record after the delay', async () => {
+      sandbox.faults.add({
+        method: 'POST',
+        path: '/resources/Order/',
+        next: { count: 1, kind: 'late-commit' },
+        lateCommitMs: 300,
+      });
+      const controller = new AbortController();
+      const answered = fetch(`${sandbox.url}/resources/Order/`, {
+        method: 'POST',
+        headers: { 'API-AUTHENTICATION': AUTH, 'content-type': 'application/json' },
+        body: JSON.stringify(orderBody()),
+        signal: controller.signal,
+      }).catch((error: unknown) => error);
+      // Once Revel holds it, the client gives up, as on a timeout; nothing is written yet.
+      while (sandbox.faults.lateCommitsPending === 0) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      controller.abort();
+      expect(await answered).toMatchObject({ name: 'AbortError' });
+      expect(sandbox.orders()).toHaveLength(0);
+      expect(sandbox.faults.lateCommitsPending).toBe(1);
+
+      while (sandbox.faults.lateCommitsPending > 0) {
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+      expect(sandbox.orders()).toHaveLength(1);
+      // Not unique: the next POST with the same uuid is a second order.
+      await createOrder();
+      expect(sandbox.orders()).toHaveLength(2);
+    });
+
+    it('should DELETE an order, its records, a payment and a history with auth, 404 for an unknown id', async () => {
+      const orderId = await createOrder();
+      const order = `/resources/Order/${orderId}/`;
+      const payment = await call('POST', '/resources/Payment/', {
+        order,
+        amount: '5.00',
+        uuid: 'p',
+      });
+      const history = await call('POST', '/resources/OrderHistory/', { order, uuid: 'h' });
+      const paymentId = (payment.body as { id: number }).id;
+      const historyId = (history.body as { id: number }).id;
+
+      expect(
+        (await call('DELETE', `/resources/Payment/${paymentId}/`, undefined, null)).status,
+      ).toBe(401);
+      expect((await call('DELETE', `/resources/Payment/${paymentId}/`)).status).toBe(204);
+      expect(sandbox.payments(orderId)).toHaveLength(0);
+      expect((await call('DELETE', `/resources/Payment/${paymentId}/`)).status).toBe(404);
+      expect((await call('DELETE', `/resources/OrderHistory/${historyId}/`)).status).toBe(204);
+      expect(sandbox.orders()[0]).toMatchObject({ orderhistory: [], has_history: false });
+
+      await call('POST', '/resources/Payment/', { order, amount: '1.00', uuid: 'q' });
+      expect((await call('DELETE', order)).status).toBe(204);
+      expect(sandbox.orders()).toHaveLength(0);
+      expect(sandbox.payments(orderId)).toHaveLength(0);
+    });
+  });
+
   describe('known fields', () => {
     it('should record `opened` and `station` on an Order POST as unknown fields, and store neither', async () => {
       const id = await createOrder({ opened: true, station: '/resources/PosStation/4/' });

@@ -600,7 +600,16 @@ export class RevelSandbox {
     app.patch('/resources/OrderItem/:id/', (req, res) =>
       this.patchChild(req, res, this.itemRows, 'OrderItem'),
     );
-    app.delete('/resources/OrderItem/:id/', (req, res) => this.deleteOrderItem(req, res));
+    app.delete('/resources/Order/:id/', (req, res) => this.deleteOrder(req, res));
+    app.delete('/resources/OrderItem/:id/', (req, res) =>
+      this.deleteChild(req, res, this.itemRows, 'OrderItem'),
+    );
+    app.delete('/resources/Payment/:id/', (req, res) =>
+      this.deleteChild(req, res, this.paymentRows, 'Payment'),
+    );
+    app.delete('/resources/OrderHistory/:id/', (req, res) =>
+      this.deleteChild(req, res, this.historyRows, 'OrderHistory'),
+    );
     app.get('/resources/Payment/', (req, res) => this.list(req, res, this.paymentRows));
     app.post('/resources/Payment/', (req, res) => this.createPayment(req, res));
     app.patch('/resources/Payment/:id/', (req, res) =>
@@ -947,16 +956,46 @@ export class RevelSandbox {
     this.respond(req, res, 200, row);
   }
 
-  private deleteOrderItem(req: Request, res: Response): void {
+  /**
+   * Tastypie's detail DELETE (upstream-facts, "Revel DELETE"): 204 and the record is gone; 404 for
+   * an id it does not have. Removing an OrderItem, Payment or OrderHistory recomputes its order.
+   */
+  private deleteChild(
+    req: Request,
+    res: Response,
+    rows: Map<number, Row>,
+    resource: 'OrderItem' | 'Payment' | 'OrderHistory',
+  ): void {
     const id = Number(req.params.id);
-    const row = this.itemRows.get(id);
+    const row = rows.get(id);
     if (!row) {
-      this.apiError(res, 404, 'OrderItem not found');
+      this.apiError(res, 404, `${resource} not found`);
       return;
     }
-    this.itemRows.delete(id);
+    rows.delete(id);
     const order = this.orderRows.get(uriId(row.order) ?? NaN);
-    if (order) this.deriveTotals(order);
+    if (order) {
+      if (resource === 'OrderHistory') {
+        order.orderhistory = (order.orderhistory as string[]).filter((u) => u !== row.resource_uri);
+        order.has_history = (order.orderhistory as string[]).length > 0;
+      }
+      this.deriveTotals(order);
+    }
+    this.respond(req, res, 204, undefined);
+  }
+
+  /** An Order's detail DELETE removes it with the records that point at it (Django's cascade). */
+  private deleteOrder(req: Request, res: Response): void {
+    const id = Number(req.params.id);
+    const order = this.orderRows.get(id);
+    if (!order) {
+      this.apiError(res, 404, 'Order not found');
+      return;
+    }
+    this.orderRows.delete(id);
+    for (const rows of [this.itemRows, this.paymentRows, this.historyRows]) {
+      for (const [childId, row] of rows) if (row.order === order.resource_uri) rows.delete(childId);
+    }
     this.respond(req, res, 204, undefined);
   }
 

@@ -291,8 +291,8 @@ describe('operator console in a real browser (e2e)', () => {
     expect(h.revel.ordersByLocalId(`Triple Seat_${EVENT_A}`)).toHaveLength(0);
 
     h.revel.faults.clear();
-    // A 503 on create leaves its outcome unknown: the service creates again only once
-    // REVEL_CREATE_SETTLE_SECONDS (1 s in the harness) of wall-clock time have passed.
+    // A 503 on create leaves its outcome unknown: the service creates again only once the settle
+    // window (REVEL_WRITE_SETTLE_SECONDS, off in the harness) of wall-clock time has passed.
     await sleep(1_500);
     await page.getByRole('button', { name: 'Retry', exact: true }).click();
     await waitForPageState(EVENT_A, ['INJECTED']);

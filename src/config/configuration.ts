@@ -66,7 +66,7 @@ export const revelConfig = registerAs('revel', () => {
     paymentTypeId: e.REVEL_PAYMENT_TYPE_ID,
     localIdTemplate: e.REVEL_LOCAL_ID_TEMPLATE,
     productCacheTtlSeconds: e.PRODUCT_CACHE_TTL_SECONDS,
-    createSettleSeconds: e.REVEL_CREATE_SETTLE_SECONDS,
+    writeSettleSeconds: e.REVEL_WRITE_SETTLE_SECONDS ?? e.REVEL_CREATE_SETTLE_SECONDS,
     ratePerSecond: e.REVEL_RATE_LIMIT_PER_SECOND,
     timeoutMs: e.UPSTREAM_TIMEOUT_MS,
     maxAttempts: e.UPSTREAM_MAX_ATTEMPTS,

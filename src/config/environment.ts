@@ -156,12 +156,23 @@ export class EnvironmentVariables {
   @Max(86400)
   PRODUCT_CACHE_TTL_SECONDS = 600;
 
-  /** How long after an Order POST of unknown outcome before another POST may be sent. */
+  /**
+   * How long after a create (Order, OrderItem, Payment, OrderHistory) of unknown outcome before it
+   * may be sent again, and before the order is read back. REVEL_CREATE_SETTLE_SECONDS is the same
+   * setting under its older name; this one wins when both are set.
+   */
+  @IsOptional()
   @Transform(toNumber)
   @IsInt()
   @Min(0)
   @Max(3600)
-  REVEL_CREATE_SETTLE_SECONDS = 120;
+  REVEL_WRITE_SETTLE_SECONDS?: number;
+
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(3600)
+  REVEL_CREATE_SETTLE_SECONDS = 300;
 
   // Both upstreams
   @Transform(toNumber)

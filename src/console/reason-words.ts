@@ -29,6 +29,10 @@ const WORDS: Record<ReasonCode, string> = {
     'The event changed in TripleSeat after its order was sent; the POS order was left as it was.',
   UNMATCHED_ITEMS:
     'Some lines match no POS product, so the order waits for them. Map them below and it is sent by itself; or send it without them.',
+  REVEL_DUPLICATE:
+    'The POS holds a second copy of part of this order that could not be removed automatically. Remove the records named here at the POS.',
+  REVEL_REPAIRED:
+    'The POS had saved part of the order twice (it answered too late); the extra copy was removed.',
 };
 
 /** Plain words for a ledger reason; unknown text (older rows, free text) is shown as it is. */

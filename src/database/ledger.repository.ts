@@ -527,6 +527,89 @@ export class LedgerRepository {
     });
   }
 
+  /**
+   * Our orders written (or last touched) between `since` and `until` whose read-back has not
+   * passed yet (`"verified":true` absent from the progress), oldest first: reconciliation reads
+   * them back from Revel once.
+   */
+  async ordersToReadBack(since: number, until: number, limit: number): Promise<SyncEventRow[]> {
+    const rows = await this.db
+      .selectFrom('sync_events')
+      .selectAll()
+      .where('state', 'in', OUR_ORDER_STATES)
+      .where('revel_order_id', 'is not', null)
+      .where('updated_at', '>=', since)
+      .where('updated_at', '<=', until)
+      .where((eb) =>
+        eb.or([eb('progress', 'is', null), eb('progress', 'not like', '%"verified":true%')]),
+      )
+      .orderBy('updated_at')
+      .limit(limit)
+      .execute();
+    return rows;
+  }
+
+  /**
+   * Ends a reconciliation read-back under its resync lease: the new progress, a history entry for
+   * each repair, and FAILED with `failure` when a duplicate could not be removed. False when the
+   * lease was lost.
+   */
+  async finishReadBack(
+    eventId: string,
+    owner: string,
+    change: {
+      progress: unknown;
+      repaired?: string;
+      failure?: { reason: string; detail: string };
+    },
+    correlationId?: string,
+  ): Promise<boolean> {
+    const now = this.now();
+    return this.db.transaction().execute(async (trx) => {
+      const before = await trx
+        .selectFrom('sync_events')
+        .select('state')
+        .where('event_id', '=', eventId)
+        .where('lease_owner', '=', owner)
+        .where('state', 'in', OUR_ORDER_STATES)
+        .executeTakeFirst();
+      if (!before) return false;
+      const update: SyncEventUpdate = {
+        progress: JSON.stringify(change.progress),
+        lease_owner: null,
+        lease_expires_at: null,
+      };
+      if (change.failure) {
+        update.state = 'FAILED';
+        update.reason = change.failure.reason;
+        update.detail = change.failure.detail;
+        update.updated_at = now;
+      }
+      await trx
+        .updateTable('sync_events')
+        .set(update)
+        .where('event_id', '=', eventId)
+        .where('lease_owner', '=', owner)
+        .execute();
+      if (change.repaired) {
+        const { repaired } = change;
+        await this.addHistory(
+          trx,
+          eventId,
+          before.state,
+          'REVEL_REPAIRED',
+          repaired,
+          correlationId,
+        );
+      }
+      if (change.failure) {
+        const { reason, detail } = change.failure;
+        await this.addHistory(trx, eventId, 'FAILED', reason, detail, correlationId);
+      }
+      return true;
+    });
+  }
+
   /** Gives up a resync lease without changing anything else. */
   async releaseResync(eventId: string, owner: string): Promise<void> {
     await this.db
@@ -707,6 +790,15 @@ export class LedgerRepository {
     // Counted once committed, and only by the worker that still held the lease.
     if (settled) this.metrics?.eventSettled(outcome.state, outcome.reason);
     return settled;
+  }
+
+  /** A history entry that changes nothing else (e.g. a repair of the Revel order). */
+  async recordHistory(
+    eventId: string,
+    entry: { state: LedgerState; reason: string; detail?: string },
+    correlationId?: string,
+  ): Promise<void> {
+    await this.addHistory(this.db, eventId, entry.state, entry.reason, entry.detail, correlationId);
   }
 
   /** Gives a claimed row back untouched (shutdown): due at once for whoever comes next. */

@@ -78,6 +78,13 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
     registers: [this.registry],
   });
 
+  private readonly revelRepairs = new Counter({
+    name: 'revel_repairs_total',
+    help: 'Duplicates found by reading a written Revel order back: deleted, or left for an operator (unrepairable), by resource.',
+    labelNames: ['resource', 'outcome'] as const,
+    registers: [this.registry],
+  });
+
   private readonly upstreamRequests = new Counter({
     name: 'upstream_requests_total',
     help: 'HTTP attempts to TripleSeat and Revel (retries included), by API, route and status or error code.',
@@ -177,6 +184,10 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
 
   revelOrderCreated(): void {
     this.ordersCreated.inc();
+  }
+
+  revelRepair(resource: string, outcome: 'deleted' | 'unrepairable'): void {
+    this.revelRepairs.inc({ resource, outcome });
   }
 
   reconciliationRunFinished(status: string): void {

@@ -114,15 +114,47 @@ export interface OrderWriteProgress {
   finalized?: boolean;
   historyDone?: boolean;
   /**
-   * When an Order POST ended with an unknown outcome (timeout, 5xx, dropped connection) and the
-   * lookup right after did not find it. Revel may still commit it, so no second POST is sent until
-   * REVEL_CREATE_SETTLE_SECONDS have passed and a fresh lookup still finds nothing.
+   * Read from progress saved by versions that had a settle window for the Order POST only; the
+   * writer turns it into `unknown[orderUuid]`.
    */
   createUnknownAt?: number;
+  /**
+   * Records whose create ended with an unknown outcome (timeout, 5xx, dropped connection) and that
+   * have not been seen since: uuid → when the outcome became unknown (ms). Revel may still commit
+   * them, so none is sent again until REVEL_WRITE_SETTLE_SECONDS have passed and a fresh lookup
+   * still does not find it; one seen in a lookup is done.
+   */
+  unknown?: Record<string, number>;
+  /**
+   * Set when a create had an unknown outcome or was sent again after its settle window: the order
+   * is read back (and repaired) once this time (ms) has passed, before it counts as written.
+   */
+  readBackAfter?: number;
+  /** The order was read back after its settle window and holds no duplicate. */
+  verified?: boolean;
+}
+
+/** A duplicate record a read-back deleted from Revel. */
+export interface ReadBackRepair {
+  resource: 'Order' | 'OrderItem' | 'Payment' | 'OrderHistory';
+  id: number;
+  uuid: string | null;
+  keptId: number;
 }
 
 export type OrderWriteOutcome =
-  /** We wrote (or completed) the order. */
-  | { kind: 'written'; orderId: number; resumed: boolean }
+  /** We wrote (or completed) the order; `repairs` says what its read-back deleted, if anything. */
+  | { kind: 'written'; orderId: number; resumed: boolean; repairs: ReadBackRepair[] }
+  /**
+   * The order is written but its read-back found duplicates it could not remove: `recordIds` names
+   * them (`Order 10685007`) for an operator to remove at the POS.
+   */
+  | {
+      kind: 'duplicate';
+      orderId: number;
+      recordIds: string[];
+      why: string[];
+      repairs: ReadBackRepair[];
+    }
   /** An order for this event existed that we did not write (old connector, manual): untouched. */
   | { kind: 'already-exists'; orderId: number; localId: string };

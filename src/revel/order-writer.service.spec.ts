@@ -5,7 +5,12 @@ import { UpstreamError } from '../common/upstream.error';
 import { revelConfig } from '../config/configuration';
 import { OrderDraft, OrderLine, OrderWriteProgress } from '../orders/order-draft';
 import { historyUuid, itemUuid, orderUuid, paymentUuid } from '../orders/order.mapper';
-import { centsToDecimal, InvalidOrderDraftError, RevelOrderWriter } from './order-writer.service';
+import {
+  centsToDecimal,
+  InvalidOrderDraftError,
+  RevelOrderWriter,
+  WritesStoppedError,
+} from './order-writer.service';
 import { REVEL_HTTP_TUNING } from './revel.client';
 import { RevelModule } from './revel.module';
 
@@ -122,7 +127,7 @@ describe(RevelOrderWriter.name, () => {
       paymentTypeId: 236,
       localIdTemplate: 'Triple Seat_{eventId}',
       productCacheTtlSeconds: 600,
-      createSettleSeconds: 0,
+      writeSettleSeconds: 0,
       ratePerSecond: 1000,
       timeoutMs: 300,
       maxAttempts: 3,
@@ -191,7 +196,7 @@ describe(RevelOrderWriter.name, () => {
     const outcome = await writer.write(d, {}, book.save);
 
     const orderId = expectOneCompleteOrder(d);
-    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false });
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false, repairs: [] });
     const [order] = sandbox.orders();
     expect(order).toMatchObject({
       establishment: '/enterprise/Establishment/4/',
@@ -361,7 +366,7 @@ describe(RevelOrderWriter.name, () => {
     const outcome = await writer.write(d, book.last(), book.save);
 
     const orderId = expectOneCompleteOrder(d);
-    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true });
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true, repairs: [] });
     expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
     expect(sandbox.requestCount('POST /resources/OrderItem/')).toBe(7);
   });
@@ -401,7 +406,7 @@ describe(RevelOrderWriter.name, () => {
     const outcome = await writer.write(d, {}, book.save);
 
     const orderId = expectOneCompleteOrder(d);
-    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true });
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true, repairs: [] });
     expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
   });
 
@@ -412,7 +417,7 @@ describe(RevelOrderWriter.name, () => {
     const outcome = await writer.write(d, {}, ledger().save);
 
     const orderId = expectOneCompleteOrder(d);
-    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true });
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: true, repairs: [] });
     expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
   });
 
@@ -439,7 +444,7 @@ describe(RevelOrderWriter.name, () => {
   });
 
   it('should not POST the order again while an earlier POST of unknown outcome may still commit', async () => {
-    settings.createSettleSeconds = 60;
+    settings.writeSettleSeconds = 60;
     const d = draft();
     const book = ledger();
     sandbox.faults.add({
@@ -449,17 +454,23 @@ describe(RevelOrderWriter.name, () => {
     });
 
     await expect(writer.write(d, {}, book.save)).rejects.toMatchObject({ code: 'TIMEOUT' });
-    expect(book.last().createUnknownAt).toEqual(expect.any(Number));
+    expect(book.last().unknown?.[d.orderUuid]).toEqual(expect.any(Number));
     await expect(writer.write(d, book.last(), book.save)).rejects.toMatchObject({
-      code: 'CREATE_OUTCOME_PENDING',
+      code: 'WRITE_OUTCOME_PENDING',
       retryable: true,
     });
     expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
 
-    // Revel commits the first POST late: the next attempt adopts it instead of writing another.
+    // Revel commits the first POST late: the next attempt adopts it instead of writing another,
+    // and reads the order back once the window has passed.
     sandbox.seedOrder({ establishmentId: ESTABLISHMENT, localId: d.localId, uuid: d.orderUuid });
-    const outcome = await writer.write(d, book.last(), book.save);
-    expect(outcome).toMatchObject({ kind: 'written', resumed: true });
+    await expect(writer.write(d, book.last(), book.save)).rejects.toMatchObject({
+      code: 'READ_BACK_PENDING',
+    });
+    expect(book.last().unknown).toBeUndefined();
+    const outcome = await writer.write(d, { ...book.last(), readBackAfter: 0 }, book.save);
+    expect(outcome).toMatchObject({ kind: 'written', resumed: true, repairs: [] });
+    expect(book.last().verified).toBe(true);
     expect(sandbox.requestCount('POST /resources/Order/')).toBe(1);
     expect(sandbox.ordersByLocalId(d.localId)).toHaveLength(1);
   });
@@ -481,6 +492,209 @@ describe(RevelOrderWriter.name, () => {
       writer.write(draft({ finalTotalCents: 10881 }), {}, ledger().save),
     ).rejects.toBeInstanceOf(InvalidOrderDraftError);
     expect(sandbox.requestCount()).toBe(0);
+  });
+
+  describe('late commits', () => {
+    /** Resolves once `done` holds (the sandbox's late commit landed), polling the in-memory store. */
+    async function until(done: () => boolean, what: string): Promise<void> {
+      const deadline = Date.now() + 10_000;
+      while (!done()) {
+        if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+        await new Promise((resolve) => setTimeout(resolve, 20));
+      }
+    }
+
+    beforeEach(() => {
+      settings.writeSettleSeconds = 60;
+    });
+
+    it.each([
+      ['Payment', '/resources/Payment/', (orderId: number) => sandbox.payments(orderId).length],
+      [
+        'OrderHistory',
+        '/resources/OrderHistory/',
+        (orderId: number) => sandbox.histories(orderId).length,
+      ],
+      [
+        'OrderItem',
+        '/resources/OrderItem/',
+        (orderId: number) => sandbox.orderItems(orderId).length - 5,
+      ],
+    ])(
+      'should not send a %s again that Revel commits after the timeout, and take it once it shows',
+      async (resource, path, landed) => {
+        const d = draft();
+        const book = ledger();
+        // The sixth item, the payment or the history: held past the 300 ms timeout, committed later.
+        sandbox.faults.add({
+          method: 'POST',
+          path,
+          next: { count: 1, kind: 'late-commit', after: resource === 'OrderItem' ? 5 : 0 },
+          lateCommitMs: 700,
+        });
+
+        await expect(writer.write(d, {}, book.save)).rejects.toMatchObject({ code: 'TIMEOUT' });
+        const orderId = book.last().orderId ?? NaN;
+        expect(Object.values(book.last().unknown ?? {})).toEqual([expect.any(Number)]);
+        // Not there yet and the window is open: wait, never a second POST.
+        await expect(writer.write(d, book.last(), book.save)).rejects.toMatchObject({
+          code: 'WRITE_OUTCOME_PENDING',
+          retryable: true,
+        });
+        await until(() => landed(orderId) === 1, `the late ${resource}`);
+        // Seen: done. The order is read back once the window since the unknown outcome is over.
+        await expect(writer.write(d, book.last(), book.save)).rejects.toMatchObject({
+          code: 'READ_BACK_PENDING',
+        });
+        const outcome = await writer.write(d, { ...book.last(), readBackAfter: 0 }, book.save);
+
+        expect(outcome).toEqual({ kind: 'written', orderId, resumed: true, repairs: [] });
+        expectOneCompleteOrder(d);
+        expect(sandbox.requestCount(`POST ${path}`)).toBe(resource === 'OrderItem' ? 6 : 1);
+      },
+    );
+
+    it('should read the settle window of progress saved with createUnknownAt', async () => {
+      const d = draft();
+      const book = ledger();
+      await expect(
+        writer.write(d, { createUnknownAt: Date.now() }, book.save),
+      ).rejects.toMatchObject({
+        code: 'WRITE_OUTCOME_PENDING',
+      });
+      expect(sandbox.requestCount('POST /resources/Order/')).toBe(0);
+    });
+
+    it('should treat a dropped connection whose write Revel commits later like a timeout', async () => {
+      const d = draft();
+      const book = ledger();
+      sandbox.faults.add({
+        method: 'POST',
+        path: '/resources/Payment/',
+        next: { count: 1, kind: 'late-commit' },
+        lateCommitMs: 300,
+        lateCommitDrop: true,
+      });
+
+      await expect(writer.write(d, {}, book.save)).rejects.toBeInstanceOf(UpstreamError);
+      const orderId = book.last().orderId ?? NaN;
+      expect(book.last().unknown).toEqual({ [d.paymentUuid]: expect.any(Number) });
+      await until(() => sandbox.payments(orderId).length === 1, 'the late payment');
+      await expect(writer.write(d, book.last(), book.save)).rejects.toMatchObject({
+        code: 'READ_BACK_PENDING',
+      });
+      await writer.write(d, { ...book.last(), readBackAfter: 0 }, book.save);
+
+      expectOneCompleteOrder(d);
+      expect(sandbox.requestCount('POST /resources/Payment/')).toBe(1);
+    });
+
+    it('should send the create again once the window is over and it still is not in Revel', async () => {
+      const d = draft();
+      const book = ledger();
+      sandbox.faults.add({
+        method: 'POST',
+        path: '/resources/Payment/',
+        next: { count: 1, kind: 'hang' },
+      });
+
+      await expect(writer.write(d, {}, book.save)).rejects.toMatchObject({ code: 'TIMEOUT' });
+      const expired = Object.fromEntries(
+        Object.keys(book.last().unknown ?? {}).map((uuid) => [uuid, Date.now() - 61_000]),
+      );
+      // Sent again; a late copy could still land, so the order is read back one window later.
+      await expect(
+        writer.write(d, { ...book.last(), unknown: expired }, book.save),
+      ).rejects.toMatchObject({ code: 'READ_BACK_PENDING' });
+      expect(sandbox.requestCount('POST /resources/Payment/')).toBe(2);
+      await writer.write(d, { ...book.last(), readBackAfter: 0 }, book.save);
+      expectOneCompleteOrder(d);
+    });
+
+    it('should delete a second, empty order that Revel committed after the window', async () => {
+      const d = draft();
+      const book = ledger();
+      sandbox.faults.add({
+        method: 'POST',
+        path: '/resources/Order/',
+        next: { count: 1, kind: 'late-commit' },
+        lateCommitMs: 1000,
+      });
+
+      await expect(writer.write(d, {}, book.save)).rejects.toMatchObject({ code: 'TIMEOUT' });
+      const expired = { [d.orderUuid]: Date.now() - 61_000 };
+      await expect(
+        writer.write(d, { ...book.last(), unknown: expired }, book.save),
+      ).rejects.toMatchObject({ code: 'READ_BACK_PENDING' });
+      await until(() => sandbox.ordersByLocalId(d.localId).length === 2, 'the late order');
+      const late = sandbox.ordersByLocalId(d.localId).find((o) => o.id !== book.last().orderId);
+
+      const outcome = await writer.write(d, { ...book.last(), readBackAfter: 0 }, book.save);
+
+      expect(outcome).toMatchObject({
+        kind: 'written',
+        repairs: [{ resource: 'Order', id: late?.id, keptId: book.last().orderId }],
+      });
+      expectOneCompleteOrder(d);
+      expect(sandbox.requestCount('DELETE /resources/Order/:id/')).toBe(1);
+    });
+
+    it('should delete the later copy of a payment, and name a used second order for an operator', async () => {
+      const d = draft();
+      const book = ledger();
+      await writer.write(d, {}, book.save);
+      const orderId = book.last().orderId ?? NaN;
+      const post = (path: string, body: object) =>
+        fetch(`${sandbox.url}${path}`, {
+          method: 'POST',
+          headers: {
+            'API-AUTHENTICATION': `${API_KEY}:${API_SECRET}`,
+            'Content-Type': 'application/json',
+          },
+          body: JSON.stringify(body),
+        });
+      await post('/resources/Payment/', {
+        uuid: d.paymentUuid,
+        order: `/resources/Order/${orderId}/`,
+        amount: '108.80',
+      });
+      const second = sandbox.seedOrder({
+        establishmentId: ESTABLISHMENT,
+        localId: d.localId,
+        uuid: d.orderUuid,
+      });
+      await post('/resources/Payment/', {
+        uuid: 'someone-else',
+        order: `/resources/Order/${second.id}/`,
+        amount: '5.00',
+      });
+
+      const outcome = await writer.write(
+        d,
+        { ...book.last(), readBackAfter: 0, verified: false },
+        book.save,
+      );
+
+      expect(outcome).toMatchObject({
+        kind: 'duplicate',
+        orderId,
+        recordIds: [`Order ${second.id}`],
+        repairs: [{ resource: 'Payment', keptId: sandbox.payments(orderId)[0].id }],
+      });
+      expect(sandbox.payments(orderId)).toHaveLength(1);
+      expect(book.last().verified).not.toBe(true);
+    });
+
+    it('should not send a new Order POST when the kill switch says no, and send nothing else', async () => {
+      const d = draft();
+      const before = sandbox.requestCount();
+      await expect(
+        writer.write(d, {}, ledger().save, { mayCreateOrder: () => Promise.resolve(false) }),
+      ).rejects.toBeInstanceOf(WritesStoppedError);
+      // The lookup went out; the POST did not.
+      expect(sandbox.requestCount() - before).toBe(1);
+      expect(sandbox.requestCount('POST /resources/Order/')).toBe(0);
+    });
   });
 
   describe(centsToDecimal.name, () => {

@@ -8,7 +8,9 @@ import {
   OrderLine,
   OrderWriteOutcome,
   OrderWriteProgress,
+  ReadBackRepair,
 } from '../orders/order-draft';
+import { RevelOrderReadBack } from './order-read-back';
 import { RevelClient } from './revel.client';
 import { RevelOrder, RevelOrderCreate, RevelOrderItemCreate, revelUri } from './revel.types';
 
@@ -69,10 +71,33 @@ function assertConsistent(draft: OrderDraft): void {
  * answer leave it unknown.
  */
 function outcomeUnknown(error: unknown): boolean {
+  if (error instanceof WritesStoppedError) return false;
   if (!(error instanceof UpstreamError)) return true;
   if (error.code === 'ECONNREFUSED') return false;
   if (error.code === 'BAD_RESPONSE') return true;
   return error.status === undefined || error.status === 408 || error.status >= 500;
+}
+
+/**
+ * The kill switch said no right before a new Order POST was sent: nothing was sent, and the event
+ * waits until the connector is turned on again.
+ */
+export class WritesStoppedError extends Error {
+  override readonly name = 'WritesStoppedError';
+}
+
+/** Codes of the waits the settle window imposes (retryable, hinted; not failures of the event). */
+export const SETTLE_WAIT_CODES: ReadonlySet<string> = new Set([
+  'WRITE_OUTCOME_PENDING',
+  'READ_BACK_PENDING',
+]);
+
+export interface WriteOptions {
+  /**
+   * Asked right before a new Order POST is sent (after the rate limiter): false stops the write
+   * there with WritesStoppedError. The steps of an order already created are not asked.
+   */
+  mayCreateOrder?: () => Promise<boolean>;
 }
 
 type Lookup =
@@ -91,6 +116,7 @@ export class RevelOrderWriter {
   constructor(
     private readonly client: RevelClient,
     @Inject(revelConfig.KEY) private readonly config: ConfigType<typeof revelConfig>,
+    private readonly readBack: RevelOrderReadBack,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -98,10 +124,27 @@ export class RevelOrderWriter {
     draft: OrderDraft,
     progress: OrderWriteProgress,
     saveProgress: (p: OrderWriteProgress) => Promise<void>,
+    options: WriteOptions = {},
   ): Promise<OrderWriteOutcome> {
     assertConsistent(draft);
-    const state: OrderWriteProgress = { ...progress, itemsDone: [...(progress.itemsDone ?? [])] };
-    const save = () => saveProgress({ ...state, itemsDone: [...(state.itemsDone ?? [])] });
+    const state: OrderWriteProgress = {
+      ...progress,
+      itemsDone: [...(progress.itemsDone ?? [])],
+      unknown: { ...(progress.unknown ?? {}) },
+    };
+    if (state.createUnknownAt !== undefined) {
+      state.unknown = { [draft.orderUuid]: state.createUnknownAt, ...state.unknown };
+      delete state.createUnknownAt;
+    }
+    const save = () => {
+      const { unknown, ...rest } = state;
+      const pending = Object.keys(unknown ?? {}).length > 0;
+      return saveProgress({
+        ...rest,
+        itemsDone: [...(state.itemsDone ?? [])],
+        ...(pending ? { unknown: { ...unknown } } : {}),
+      });
+    };
     let resumed = state.orderId !== undefined;
     // An order this very call created holds nothing we did not add ourselves (each step below
     // runs only after the previous one succeeded), so its items, payments and history need no
@@ -122,22 +165,23 @@ export class RevelOrderWriter {
         };
       }
       if (found.kind === 'ours') {
-        // We created it before and crashed before the ledger heard of it.
+        // We created it before (or Revel committed it late) and the ledger had not heard of it.
+        this.seen(state, draft.orderUuid);
         state.orderId = found.order.id;
         resumed = true;
       } else {
-        this.assertCreateSettled(state);
+        this.assertSettled(state, draft.orderUuid, 'Order');
         let created: { order: RevelOrder; adopted: boolean };
         try {
-          created = await this.createOrder(draft);
+          created = await this.createOrder(draft, options.mayCreateOrder);
         } catch (error) {
           if (outcomeUnknown(error)) {
-            state.createUnknownAt = Date.now();
+            this.markUnknown(state, draft.orderUuid);
             await save();
           }
           throw error;
         }
-        delete state.createUnknownAt;
+        this.seen(state, draft.orderUuid);
         // A POST that succeeded, or one whose unknown outcome turned out to be a success.
         this.metrics?.revelOrderCreated();
         state.orderId = created.order.id;
@@ -152,8 +196,8 @@ export class RevelOrderWriter {
 
     if (draft.finalTotalCents > 0 && !state.paymentDone) {
       const payments = fresh ? [] : await this.client.listPayments(orderId);
-      if (!payments.some((payment) => payment.uuid === draft.paymentUuid)) {
-        await this.client.createPayment({
+      await this.createOnce(state, save, draft.paymentUuid, 'Payment', payments, () =>
+        this.client.createPayment({
           uuid: draft.paymentUuid,
           order: revelUri.order(orderId),
           payment_type: this.config.paymentTypeId,
@@ -166,8 +210,8 @@ export class RevelOrderWriter {
           updated_by: this.userUri(),
           station: this.stationUri(),
           establishment: revelUri.establishment(draft.establishmentId),
-        });
-      }
+        }),
+      );
       state.paymentDone = true;
       await save();
     }
@@ -205,8 +249,8 @@ export class RevelOrderWriter {
 
     if (!state.historyDone) {
       const histories = fresh ? [] : await this.client.listOrderHistory(orderId);
-      if (!histories.some((history) => history.uuid === draft.historyUuid)) {
-        await this.client.createOrderHistory({
+      await this.createOnce(state, save, draft.historyUuid, 'OrderHistory', histories, () =>
+        this.client.createOrderHistory({
           uuid: draft.historyUuid,
           order: revelUri.order(orderId),
           order_opened_by: this.userUri(),
@@ -214,34 +258,148 @@ export class RevelOrderWriter {
           opened: draft.localTimestamp,
           // Our payment always covers the final total, so the order is closed when it is written.
           closed: draft.localTimestamp,
-        });
-      }
+        }),
+      );
       state.historyDone = true;
       await save();
     }
 
+    const outcome = await this.verify(draft, orderId, state, save);
+    if (outcome.kind === 'duplicate') return outcome;
     this.logger.log({ eventId: draft.eventId, orderId, resumed }, 'Revel order written');
-    return { kind: 'written', orderId, resumed };
+    return { kind: 'written', orderId, resumed, repairs: outcome.repairs };
   }
 
   /**
-   * Refuses a new Order POST while an earlier one may still be committing in Revel (its outcome
-   * was unknown and the lookup did not find it). Wall-clock time on purpose: this is about when
-   * Revel may still commit, not business time. The caller retries after the hinted delay.
+   * The read-back that ends a write in doubt: when a create had an unknown outcome or was sent
+   * again after its window, the order is read back once the settle window has passed since (the
+   * event waits, retryable, until then) and what a late commit doubled is deleted. A write with no
+   * doubt ends here at once: reconciliation reads it back later (see ReadBackService).
    */
-  private assertCreateSettled(state: OrderWriteProgress): void {
-    if (state.createUnknownAt === undefined) return;
-    const waitMs = state.createUnknownAt + this.config.createSettleSeconds * 1000 - Date.now();
+  private async verify(
+    draft: OrderDraft,
+    orderId: number,
+    state: OrderWriteProgress,
+    save: () => Promise<void>,
+  ): Promise<
+    | { kind: 'verified'; repairs: ReadBackRepair[] }
+    | Extract<OrderWriteOutcome, { kind: 'duplicate' }>
+  > {
+    if (state.readBackAfter === undefined || state.verified === true) {
+      return { kind: 'verified', repairs: [] };
+    }
+    const waitMs = state.readBackAfter - Date.now();
     if (waitMs > 0) {
+      await save();
       throw new UpstreamError(
         'revel',
-        `an earlier order create has an unknown outcome; not creating again for ${Math.ceil(waitMs / 1000)} s`,
+        `order ${orderId} is written; a create of unknown outcome may still commit, so it is read back in ${Math.ceil(waitMs / 1000)} s`,
         undefined,
         true,
         waitMs,
-        'CREATE_OUTCOME_PENDING',
+        'READ_BACK_PENDING',
       );
     }
+    const result = await this.readBack.readBack({
+      eventId: draft.eventId,
+      establishmentId: draft.establishmentId,
+      localId: draft.localId,
+      orderUuid: draft.orderUuid,
+      orderId,
+    });
+    if (result.unrepairable) {
+      return {
+        kind: 'duplicate',
+        orderId,
+        recordIds: result.unrepairable.recordIds,
+        why: result.unrepairable.why,
+        repairs: result.repairs,
+      };
+    }
+    state.verified = true;
+    await save();
+    return { kind: 'verified', repairs: result.repairs };
+  }
+
+  /**
+   * One create under the settle rule. `listed` is a fresh listing (empty for a fresh order): a
+   * record carrying `uuid` there is done. Not there while an earlier create of it has an unknown
+   * outcome younger than the settle window: the event waits (retryable, hinted). Otherwise it is
+   * sent; an unknown outcome is recorded and the error propagates.
+   */
+  private async createOnce(
+    state: OrderWriteProgress,
+    save: () => Promise<void>,
+    uuid: string,
+    resource: string,
+    listed: readonly { uuid?: string | null }[],
+    create: () => Promise<unknown>,
+  ): Promise<void> {
+    if (listed.some((record) => record.uuid === uuid)) {
+      this.seen(state, uuid);
+      return;
+    }
+    this.assertSettled(state, uuid, resource);
+    try {
+      await create();
+    } catch (error) {
+      if (outcomeUnknown(error)) {
+        this.markUnknown(state, uuid);
+        await save();
+      }
+      throw error;
+    }
+    this.seen(state, uuid);
+  }
+
+  /** A record whose create has an unknown outcome: no new create before the window has passed. */
+  private markUnknown(state: OrderWriteProgress, uuid: string): void {
+    const now = Date.now();
+    state.unknown = { ...state.unknown, [uuid]: now };
+    this.doubt(state, now);
+  }
+
+  private seen(state: OrderWriteProgress, uuid: string): void {
+    if (state.unknown && uuid in state.unknown) {
+      const { [uuid]: _, ...rest } = state.unknown;
+      state.unknown = rest;
+    }
+  }
+
+  /** The order is read back once the settle window has passed from `at`. */
+  private doubt(state: OrderWriteProgress, at: number): void {
+    const after = at + this.settleMs;
+    state.readBackAfter = Math.max(state.readBackAfter ?? 0, after);
+    state.verified = false;
+  }
+
+  private get settleMs(): number {
+    return this.config.writeSettleSeconds * 1000;
+  }
+
+  /**
+   * Refuses to create `uuid` again while an earlier create of it may still be committing in Revel
+   * (its outcome was unknown and a fresh lookup did not find it). Wall-clock time on purpose: this
+   * is about when Revel may still commit, not business time. The caller retries after the hinted
+   * delay. Once the window has passed the create may be sent again, and the order is read back
+   * one more window later, in case Revel was slower than the window.
+   */
+  private assertSettled(state: OrderWriteProgress, uuid: string, resource: string): void {
+    const since = state.unknown?.[uuid];
+    if (since === undefined) return;
+    const waitMs = since + this.settleMs - Date.now();
+    if (waitMs > 0) {
+      throw new UpstreamError(
+        'revel',
+        `an earlier ${resource} create has an unknown outcome and is not in Revel yet; not sending it again for ${Math.ceil(waitMs / 1000)} s`,
+        undefined,
+        true,
+        waitMs,
+        'WRITE_OUTCOME_PENDING',
+      );
+    }
+    this.seen(state, uuid);
+    this.doubt(state, Date.now());
   }
 
   /**
@@ -283,9 +441,21 @@ export class RevelOrderWriter {
    * adopt the order carrying our uuid. If it is not there the error propagates and the caller's
    * retry, later, starts with the lookup again; this leaves time for a commit still in flight.
    */
-  private async createOrder(draft: OrderDraft): Promise<{ order: RevelOrder; adopted: boolean }> {
+  private async createOrder(
+    draft: OrderDraft,
+    mayCreate?: () => Promise<boolean>,
+  ): Promise<{ order: RevelOrder; adopted: boolean }> {
+    const guard = mayCreate
+      ? async () => {
+          if (!(await mayCreate())) {
+            throw new WritesStoppedError(
+              `the connector is off: order of event ${draft.eventId} not created`,
+            );
+          }
+        }
+      : undefined;
     try {
-      return { order: await this.client.createOrder(this.orderBody(draft)), adopted: false };
+      return { order: await this.client.createOrder(this.orderBody(draft), guard), adopted: false };
     } catch (error) {
       if (!outcomeUnknown(error)) throw error;
       this.logger.warn(
@@ -320,12 +490,19 @@ export class RevelOrderWriter {
     const existing = new Set(listed.map((item) => item.uuid));
     const missing = pending.filter((line) => !existing.has(line.uuid));
     if (missing.length < pending.length) {
-      pending.filter((line) => existing.has(line.uuid)).forEach(record);
+      pending
+        .filter((line) => existing.has(line.uuid))
+        .forEach((line) => {
+          this.seen(state, line.uuid);
+          record(line);
+        });
       await save();
     }
     // One at a time and in order: Revel shows items in creation order, and each success is saved.
     for (const line of missing) {
-      await this.client.createOrderItem(this.itemBody(draft, orderId, line));
+      await this.createOnce(state, save, line.uuid, 'OrderItem', [], () =>
+        this.client.createOrderItem(this.itemBody(draft, orderId, line)),
+      );
       record(line);
       await save();
     }

@@ -28,7 +28,7 @@ function revelSettings(url: string, overrides: Partial<ConfigType<typeof revelCo
     paymentTypeId: 236,
     localIdTemplate: 'Triple Seat_{eventId}',
     productCacheTtlSeconds: 600,
-    createSettleSeconds: 0,
+    writeSettleSeconds: 0,
     ratePerSecond: 1000,
     timeoutMs: 300,
     maxAttempts: 3,

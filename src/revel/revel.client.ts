@@ -222,9 +222,37 @@ export class RevelClient {
     );
   }
 
-  /** Not retried on an unknown outcome: the caller looks the order up before creating again. */
-  createOrder(body: RevelOrderCreate): Promise<RevelOrder> {
-    return this.send({ method: 'POST', url: '/resources/Order/', data: body }, false, isOrder);
+  /**
+   * Not retried on an unknown outcome: the caller looks the order up before creating again.
+   * `beforeSend` is awaited right before the POST leaves (see RequestOptions.beforeSend).
+   */
+  createOrder(body: RevelOrderCreate, beforeSend?: () => Promise<void>): Promise<RevelOrder> {
+    return this.send(
+      { method: 'POST', url: '/resources/Order/', data: body },
+      false,
+      isOrder,
+      'normal',
+      beforeSend,
+    );
+  }
+
+  /**
+   * Tastypie's detail DELETE (upstream-facts, "Revel DELETE"): removes a duplicate our read-back
+   * found. One already gone (a retried DELETE) is not an error.
+   */
+  async deleteRecord(resource: 'Order' | 'OrderItem' | 'Payment' | 'OrderHistory', id: number) {
+    const url = {
+      Order: revelUri.order,
+      OrderItem: revelUri.orderItem,
+      Payment: revelUri.payment,
+      OrderHistory: revelUri.orderHistory,
+    }[resource](id);
+    try {
+      await this.send({ method: 'DELETE', url }, true, isAnything);
+    } catch (error) {
+      if (error instanceof UpstreamError && error.status === 404) return;
+      throw error;
+    }
   }
 
   updateOrder(id: number, patch: RevelOrderPatch): Promise<RevelOrder> {
@@ -249,13 +277,8 @@ export class RevelClient {
   }
 
   /** Removes an order item (resync only). One already gone (a retried DELETE) is not an error. */
-  async deleteOrderItem(id: number): Promise<void> {
-    try {
-      await this.send({ method: 'DELETE', url: revelUri.orderItem(id) }, true, isAnything);
-    } catch (error) {
-      if (error instanceof UpstreamError && error.status === 404) return;
-      throw error;
-    }
+  deleteOrderItem(id: number): Promise<void> {
+    return this.deleteRecord('OrderItem', id);
   }
 
   listOrderItems(orderId: number): Promise<RevelOrderItem[]> {
@@ -367,6 +390,7 @@ export class RevelClient {
     idempotent: boolean,
     guard: Guard<T>,
     priority: RequestOptions['priority'] = 'normal',
+    beforeSend?: RequestOptions['beforeSend'],
   ): Promise<T> {
     let sent: AxiosRequestConfig | undefined = typeof config === 'function' ? undefined : config;
     const response = await this.http.request<unknown>(
@@ -376,7 +400,7 @@ export class RevelClient {
             return { responseType: 'json', ...sent };
           }
         : { responseType: 'json', ...config },
-      { idempotent, priority },
+      { idempotent, priority, ...(beforeSend ? { beforeSend } : {}) },
     );
     if (!guard(response.data)) {
       const what = typeof response.data === 'string' ? 'not JSON' : 'unexpected JSON shape';

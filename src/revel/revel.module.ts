@@ -3,6 +3,7 @@ import { Module } from '@nestjs/common';
 import { ConfigModule, ConfigType } from '@nestjs/config';
 import { Clock } from '../common/clock';
 import { revelConfig } from '../config/configuration';
+import { RevelOrderReadBack } from './order-read-back';
 import { RevelOrderRewriter } from './order-rewriter.service';
 import { RevelOrderWriter } from './order-writer.service';
 import { RevelProductCatalog } from './product-catalog';
@@ -31,9 +32,16 @@ import { REVEL_HTTP_TUNING, RevelClient, RevelHttpTuning } from './revel.client'
     RevelProductCatalog,
     RevelOrderWriter,
     RevelOrderRewriter,
+    RevelOrderReadBack,
     Clock,
     { provide: REVEL_HTTP_TUNING, useValue: {} satisfies RevelHttpTuning },
   ],
-  exports: [RevelClient, RevelProductCatalog, RevelOrderWriter, RevelOrderRewriter],
+  exports: [
+    RevelClient,
+    RevelProductCatalog,
+    RevelOrderWriter,
+    RevelOrderRewriter,
+    RevelOrderReadBack,
+  ],
 })
 export class RevelModule {}

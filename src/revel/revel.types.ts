@@ -241,6 +241,7 @@ export const revelUri = {
   order: (id: number | string): string => `/resources/Order/${id}/`,
   orderItem: (id: number | string): string => `/resources/OrderItem/${id}/`,
   payment: (id: number | string): string => `/resources/Payment/${id}/`,
+  orderHistory: (id: number | string): string => `/resources/OrderHistory/${id}/`,
 };
 
 /*

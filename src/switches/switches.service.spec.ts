@@ -70,6 +70,16 @@ describe(SwitchesService.name, () => {
     ]);
   });
 
+  it('should read a flip made on another replica at once when asked right before an order is created', async () => {
+    const here = await replica();
+    const there = await replica();
+    await there.flip('enableConnector', false, 'bob');
+    // The cache here still holds the old value until its next refresh; the fresh read does not.
+    expect(here.enableConnector).toBe(true);
+    expect(await here.enableConnectorNow()).toBe(false);
+    expect(here.enableConnector).toBe(false);
+  });
+
   it('should apply a flip here at once, store it, and record it with its actor and correlation id', async () => {
     const switches = await replica();
     const cls = ClsServiceManager.getClsService();

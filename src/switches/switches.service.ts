@@ -75,6 +75,17 @@ export class SwitchesService implements OnModuleInit, OnModuleDestroy {
     return this.stateOf('dryRun').value;
   }
 
+  /**
+   * The kill switch as stored right now: one fresh read (not the cache, which may be up to
+   * SWITCH_REFRESH_MS old), asked right before a new Revel order is created, so an order is never
+   * created after a flip on any replica returned. When the database cannot be read, the cached
+   * value answers.
+   */
+  async enableConnectorNow(): Promise<boolean> {
+    await this.load();
+    return this.enableConnector;
+  }
+
   states(): SwitchState[] {
     return SWITCH_NAMES.map((name) => this.stateOf(name));
   }

@@ -11,10 +11,15 @@ import { MappingsRepository } from '../mappings/mappings.repository';
 import { MailerService } from '../notifications/mailer.service';
 import type { AttentionState } from '../notifications/notification.types';
 import { OrderDraft, OrderWriteProgress } from '../orders/order-draft';
-import { RevelOrderWriter } from '../revel/order-writer.service';
+import { describeRepairs } from '../revel/order-read-back';
+import {
+  RevelOrderWriter,
+  SETTLE_WAIT_CODES,
+  WritesStoppedError,
+} from '../revel/order-writer.service';
 import { RevelProductCatalog } from '../revel/product-catalog';
 import type { RevelProduct } from '../revel/revel.types';
-import { SwitchesService } from '../switches/switches.service';
+import { SWITCH_REFRESH_MS, SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
 import { TripleSeatBooking, TripleSeatEvent } from '../tripleseat/tripleseat.types';
 import type { Location } from '../config/locations';
@@ -181,7 +186,10 @@ export class EventPipelineService {
       const progress = parseProgress(row.progress);
       // A partly written order is completed, not abandoned: the time gate held when it was begun
       // (a Revel outage may have pushed the rest past midnight at the site).
-      const partial = progress.orderId !== undefined || progress.createUnknownAt !== undefined;
+      const partial =
+        progress.orderId !== undefined ||
+        progress.createUnknownAt !== undefined ||
+        Object.keys(progress.unknown ?? {}).length > 0;
       const verdict = this.evaluate(event, { ignoreTimeGate: partial }, now);
       if (verdict.outcome === 'skip' && partial) {
         const detail = `Revel order ${progress.orderId ?? '(create pending)'} is partly written but the event is no longer eligible (${verdict.reason}: ${verdict.detail}); an operator must finish or void it`;
@@ -304,19 +312,62 @@ export class EventPipelineService {
         });
       }
 
-      const outcome = await this.writer.write(draft, progress, async (p) => {
-        const ok = await this.ledger.saveProgress(
+      const outcome = await this.writer.write(
+        draft,
+        progress,
+        async (p) => {
+          const ok = await this.ledger.saveProgress(
+            eventId,
+            owner,
+            p,
+            this.leaseMs,
+            p.orderId ? String(p.orderId) : undefined,
+          );
+          if (!ok)
+            throw new LeaseLostError(`lease on event ${eventId} lost during the Revel write`);
+          if (options.shouldStop?.()) {
+            throw new StopRequestedError(`stopped after a saved step of event ${eventId}'s order`);
+          }
+        },
+        // The kill switch, read fresh right before a new order leaves: a flip on any replica that
+        // returned stops every order not yet created; one already created finishes its steps.
+        { mayCreateOrder: () => this.switches.enableConnectorNow() },
+      );
+      if (outcome.kind !== 'already-exists' && outcome.repairs.length > 0) {
+        await this.ledger.recordHistory(
           eventId,
-          owner,
-          p,
-          this.leaseMs,
-          p.orderId ? String(p.orderId) : undefined,
+          {
+            state: 'IN_PROGRESS',
+            reason: ReasonCode.REVEL_REPAIRED,
+            detail: `read-back of Revel order ${outcome.orderId}: ${describeRepairs(outcome.repairs)}`,
+          },
+          cid,
         );
-        if (!ok) throw new LeaseLostError(`lease on event ${eventId} lost during the Revel write`);
-        if (options.shouldStop?.()) {
-          throw new StopRequestedError(`stopped after a saved step of event ${eventId}'s order`);
+      }
+      if (outcome.kind === 'duplicate') {
+        const detail = duplicateDetail(outcome.orderId, outcome.recordIds, outcome.why);
+        const state = await settle({
+          state: 'FAILED',
+          reason: ReasonCode.REVEL_DUPLICATE,
+          detail,
+          revelOrderId: String(outcome.orderId),
+          orderSummary: summary,
+          contentHash: hash,
+          ...where,
+        });
+        if (state) {
+          await this.notifyFailure(
+            'FAILED',
+            event,
+            eventId,
+            ReasonCode.REVEL_DUPLICATE,
+            detail,
+            row.attempts,
+            verdict.location.name,
+          );
         }
-      });
+        return state;
+      }
       if (outcome.kind === 'already-exists') {
         return await settle({
           state: 'ALREADY_EXISTS',
@@ -507,6 +558,30 @@ export class EventPipelineService {
     if (error instanceof StopRequestedError || error instanceof DatabaseUnavailableError) {
       throw error;
     }
+    if (error instanceof WritesStoppedError) {
+      // Nothing was sent; the worker takes the event again once the connector is back on (not
+      // before this replica's cached switch has caught up, so it is not claimed again at once).
+      this.logger.warn({ eventId }, error.message);
+      return settle({
+        state: 'PENDING',
+        reason: ReasonCode.CONNECTOR_DISABLED,
+        detail: error.message,
+        attempts: row.attempts,
+        nextAttemptAt: this.clock.now().getTime() + SWITCH_REFRESH_MS,
+      });
+    }
+    if (error instanceof UpstreamError && error.code && SETTLE_WAIT_CODES.has(error.code)) {
+      // Waiting out the settle window is not a failure of the event: no attempt is counted.
+      const nextAttemptAt = this.clock.now().getTime() + (error.retryAfterMs ?? 0);
+      this.logger.log({ eventId, retryInMs: error.retryAfterMs }, error.message);
+      return settle({
+        state: 'PENDING',
+        reason: ReasonCode.UPSTREAM_RETRYABLE,
+        detail: error.message,
+        attempts: row.attempts,
+        nextAttemptAt,
+      });
+    }
     if (error instanceof UpstreamError && error.upstream === 'tripleseat' && error.status === 404) {
       return settle({
         state: 'SKIPPED',
@@ -662,7 +737,12 @@ export class EventPipelineService {
   }
 }
 
-function parseProgress(text: string | null): OrderWriteProgress {
+/** The sentence an operator reads (ledger detail and e-mail) when a duplicate cannot be removed. */
+export function duplicateDetail(orderId: number, recordIds: string[], why: string[]): string {
+  return `Revel order ${orderId} is written, but Revel also holds a duplicate that could not be removed automatically: remove ${recordIds.join(', ')} at the POS (${why.join('; ')})`;
+}
+
+export function parseProgress(text: string | null): OrderWriteProgress {
   if (!text) return {};
   try {
     const value: unknown = JSON.parse(text);

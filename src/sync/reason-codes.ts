@@ -59,6 +59,13 @@ export const ReasonCode = {
    * before its start at the site) writes it with what matches.
    */
   UNMATCHED_ITEMS: 'UNMATCHED_ITEMS',
+  /**
+   * Reading the written order back found duplicates (a create Revel committed after our timeout)
+   * that cannot be removed safely; the detail names the Revel records to remove at the POS.
+   */
+  REVEL_DUPLICATE: 'REVEL_DUPLICATE',
+  /** History only: reading the written order back found duplicates and deleted them. */
+  REVEL_REPAIRED: 'REVEL_REPAIRED',
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

@@ -8,6 +8,7 @@ import { DriftService } from './drift.service';
 import { EventPipelineService } from './event-pipeline.service';
 import { EventsController } from './events.controller';
 import { PreviewService } from './preview.service';
+import { ReadBackService } from './read-back.service';
 import { ReconciliationScheduler } from './reconciliation.scheduler';
 import { ResyncService } from './resync.service';
 import { SyncController } from './sync.controller';
@@ -25,6 +26,7 @@ import { SyncWorker } from './sync.worker';
     DriftService,
     PreviewService,
     ResyncService,
+    ReadBackService,
   ],
   exports: [
     SyncWorker,

@@ -20,6 +20,7 @@ import { OUR_ORDER_STATES, ReconciliationRunRow, SyncEventRow } from '../databas
 import { LedgerRepository } from '../database/ledger.repository';
 import { SwitchesService } from '../switches/switches.service';
 import { TripleSeatClient } from '../tripleseat/tripleseat.client';
+import { ReadBackService } from './read-back.service';
 import { ReasonCode } from './reason-codes';
 import { SyncWorker } from './sync.worker';
 import {
@@ -129,6 +130,7 @@ export class SyncService implements BeforeApplicationShutdown {
     private readonly clock: Clock,
     private readonly cls: ClsService,
     private readonly switches: SwitchesService,
+    private readonly readBack: ReadBackService,
   ) {}
 
   /** Stops the bulk runs of this process and lets them record how far they got. */
@@ -332,6 +334,16 @@ export class SyncService implements BeforeApplicationShutdown {
           }),
         ),
       );
+      // Orders written in the last day are read back once after their settle window, so a
+      // duplicate a late commit left is removed even when its writer crashed before checking.
+      if (this.switches.enableConnector && !this.switches.dryRun && !watch.stopped?.()) {
+        await this.readBack.readBackRecent().catch((error: unknown) => {
+          this.logger.warn(
+            { err: error instanceof Error ? error.message : String(error) },
+            'read-back of recent orders failed; the next reconciliation tries again',
+          );
+        });
+      }
       progress.phase = 'done';
       tell();
       const report = await this.report(

@@ -34,6 +34,12 @@ export interface RequestOptions {
    * while writes are queued, more callers join the one lookup instead of each sending its own.
    */
   priority?: 'normal' | 'background';
+  /**
+   * Awaited right before each attempt is sent (after the rate limiter and any pause); a rejection
+   * ends the request unsent with that error. The Revel writer checks the kill switch here, so an
+   * Order POST queued before the switch was turned off is never sent after it.
+   */
+  beforeSend?: () => Promise<void>;
 }
 
 /** The rate limit's window: one second, and a little more so that network jitter stays inside it. */
@@ -270,7 +276,7 @@ export class ResilientHttp {
     const policy = options.idempotent ? this.retryPolicy : this.retryPolicyForWrites;
     // Bottleneck may start a queued job from another caller's async context; binding keeps the
     // caller's (its correlation id travels on the request).
-    const job = AsyncResource.bind(() => this.attempt<T>(config));
+    const job = AsyncResource.bind(() => this.attempt<T>(config, options.beforeSend));
     return policy.execute(() =>
       options.priority === 'background' ? this.scheduleBackground(job) : this.scheduleNormal(job),
     );
@@ -317,9 +323,11 @@ export class ResilientHttp {
 
   private async attempt<T>(
     lazyConfig: AxiosRequestConfig | (() => AxiosRequestConfig),
+    beforeSend?: () => Promise<void>,
   ): Promise<AxiosResponse<T>> {
     const wait = this.pausedUntil - Date.now();
     if (wait > 0) await sleep(wait);
+    if (beforeSend) await beforeSend();
     await this.withinWindow();
     const config = typeof lazyConfig === 'function' ? lazyConfig() : lazyConfig;
     this.requestCount += 1;

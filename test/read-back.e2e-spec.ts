@@ -1,0 +1,141 @@
+/**
+ * Reconciliation's read-back of written orders: a duplicate that a late commit left behind after
+ * the writer had already finished (say it crashed before its own read-back) is deleted by the next
+ * run, with the repair in the event's history and a metric; a second order someone already used
+ * cannot be deleted, so the event becomes FAILED with REVEL_DUPLICATE, a sentence naming the Revel
+ * records to remove, and an e-mail. An order that passed is not read again.
+ */
+import request from 'supertest';
+import { Harness, SECRETS, startHarness } from './support/harness';
+
+const webhookBody = (id: number | string) => ({
+  webhook_trigger_type: 'STATUS_CHANGE_EVENT',
+  event: { id, status: 'CLOSED', updated_at: '12/28/2025 12:56 PM' },
+});
+
+interface EventBody {
+  state: string;
+  reason: string;
+  detail: string | null;
+  history: { state: string; reason: string; detail: string | null }[];
+}
+
+describe('read-back of written orders by reconciliation (e2e)', () => {
+  let h: Harness;
+
+  beforeAll(async () => {
+    h = await startHarness();
+  });
+
+  afterAll(async () => {
+    await h?.close();
+  });
+
+  /** POSTs a record straight to Revel, as a create that Revel committed late would land. */
+  async function revelPost(path: string, body: object): Promise<{ id: number }> {
+    const res = await fetch(`${h.revel.url}${path}`, {
+      method: 'POST',
+      headers: {
+        'API-AUTHENTICATION': `${SECRETS.revelKey}:${SECRETS.revelSecret}`,
+        'Content-Type': 'application/json',
+      },
+      body: JSON.stringify(body),
+    });
+    expect(res.status).toBe(201);
+    return (await res.json()) as { id: number };
+  }
+
+  async function written(id: number): Promise<{ orderId: number; uuid: string }> {
+    expect((await h.webhook(webhookBody(id))).status).toBe(200);
+    const row = await h.waitForState(String(id), ['INJECTED', 'FAILED', 'SKIPPED'], 15_000);
+    expect(row.state).toBe('INJECTED');
+    const [order] = h.revel.ordersByLocalId(`Triple Seat_${id}`);
+    return { orderId: order.id, uuid: String(order.uuid) };
+  }
+
+  async function reconcile(): Promise<void> {
+    // Past every order's settle window (1 s in the harness).
+    h.clock.advance(5_000);
+    await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
+  }
+
+  const eventBody = async (id: number) =>
+    (await h.api().get(`/api/sync/events/${id}`).expect(200)).body as EventBody;
+
+  it('should delete a late second copy of the payment, say so in the history, and not read the order again', async () => {
+    const id = 68_100_001;
+    h.seedEvent({ id });
+    const { orderId } = await written(id);
+    const [payment] = h.revel.payments(orderId);
+    const late = await revelPost('/resources/Payment/', {
+      uuid: payment.uuid,
+      order: `/resources/Order/${orderId}/`,
+      amount: payment.amount,
+    });
+    expect(h.revel.payments(orderId)).toHaveLength(2);
+
+    await reconcile();
+
+    expect(h.revel.payments(orderId).map((p) => p.id)).toEqual([payment.id]);
+    const body = await eventBody(id);
+    expect(body.state).toBe('INJECTED');
+    expect(body.history).toContainEqual(
+      expect.objectContaining({
+        state: 'INJECTED',
+        reason: 'REVEL_REPAIRED',
+        detail: expect.stringContaining(
+          `deleted Payment ${late.id} (a second copy of ${payment.id}`,
+        ),
+      }),
+    );
+    const metrics = await request(h.url).get('/metrics').expect(200);
+    expect(metrics.text).toMatch(/revel_repairs_total\{resource="Payment",outcome="deleted"\} 1/);
+
+    // Verified: the next run does not read it back again.
+    const before = h.revel.requestCount(`GET /resources/Payment/`);
+    await reconcile();
+    expect(h.revel.requestCount(`GET /resources/Payment/`)).toBe(before);
+  });
+
+  it('should fail the event with REVEL_DUPLICATE, naming the records, when the second order was already used, until they are removed', async () => {
+    const id = 68_100_002;
+    h.seedEvent({ id });
+    const { orderId, uuid } = await written(id);
+    const second = h.revel.seedOrder({
+      establishmentId: 4,
+      localId: `Triple Seat_${id}`,
+      uuid,
+    });
+    await revelPost('/resources/Payment/', {
+      uuid: 'a-cashier-payment',
+      order: `/resources/Order/${second.id}/`,
+      amount: '5.00',
+    });
+
+    await reconcile();
+
+    const body = await eventBody(id);
+    expect(body).toMatchObject({ state: 'FAILED', reason: 'REVEL_DUPLICATE' });
+    expect(body.detail).toContain(`remove Order ${second.id} at the POS`);
+    expect(body.detail).toContain(`Revel order ${orderId} is written`);
+    // Nothing of anyone's was deleted.
+    expect(h.revel.ordersByLocalId(`Triple Seat_${id}`)).toHaveLength(2);
+    const mail = await h.smtp.waitFor(
+      (m) => m.subject.includes(`#${id}`) && m.text.includes('REVEL_DUPLICATE'),
+      10_000,
+    );
+    expect(mail.subject).toMatch(/fail/i);
+    expect(mail.text).toContain(`Order ${second.id}`);
+
+    // Removed at the POS, a sync sets the event INJECTED again; the next run finds it clean.
+    const removed = await fetch(`${h.revel.url}/resources/Order/${second.id}/`, {
+      method: 'DELETE',
+      headers: { 'API-AUTHENTICATION': `${SECRETS.revelKey}:${SECRETS.revelSecret}` },
+    });
+    expect(removed.status).toBe(204);
+    await h.api().post(`/api/sync/tripleseat?event_id=${id}`).expect(200);
+    expect((await eventBody(id)).state).toBe('INJECTED');
+    await reconcile();
+    expect(await eventBody(id)).toMatchObject({ state: 'INJECTED', reason: 'INJECTED' });
+  });
+});
