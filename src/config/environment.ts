@@ -285,8 +285,8 @@ export class EnvironmentVariables {
   LEDGER_RETENTION_DAYS = 30;
 
   // API
+  /** Checked by tokenProblem (below), like every bearer secret we choose ourselves. */
   @IsString()
-  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   SYNC_API_TOKEN!: string;
 
   // Abuse protection, per client address and replica
@@ -332,7 +332,6 @@ export class EnvironmentVariables {
   /** The console's sign-in token; SYNC_API_TOKEN when unset. */
   @IsOptional()
   @IsString()
-  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   CONSOLE_TOKEN?: string;
 
   /** How long a console session lasts after sign-in. */
@@ -357,7 +356,6 @@ export class EnvironmentVariables {
   /** When set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
   @IsOptional()
   @IsString()
-  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   METRICS_TOKEN?: string;
 
   // Mail
@@ -388,6 +386,19 @@ const SECRET_NAMES = new Set([
   'DATABASE_URL',
 ]);
 
+/** The bearer secrets the operator chooses (TripleSeat and Revel issue the others). */
+const BEARER_TOKENS = ['SYNC_API_TOKEN', 'CONSOLE_TOKEN', 'METRICS_TOKEN'] as const;
+export const MIN_TOKEN_LENGTH = 32;
+
+/** Why a bearer token is too weak to guard the service, or undefined when it is fine. */
+export function tokenProblem(token: string): string | undefined {
+  if (token.trim() === '') return 'is only whitespace';
+  if (token !== token.trim()) return 'starts or ends with whitespace';
+  if (token.length < MIN_TOKEN_LENGTH) return `must be at least ${MIN_TOKEN_LENGTH} characters`;
+  if (new Set(token).size === 1) return 'is one character repeated';
+  return undefined;
+}
+
 function describe(error: ValidationError): string[] {
   if (error.value === undefined) return [`${error.property}: is required but not set`];
   const problems = Object.values(error.constraints ?? {}).join('; ');
@@ -407,6 +418,13 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   const problems = errors.flatMap(describe);
+  for (const name of BEARER_TOKENS) {
+    const token = env[name];
+    const problem = typeof token === 'string' ? tokenProblem(token) : undefined;
+    if (problem) {
+      problems.push(`${name}: ${problem}; make one with \`openssl rand -hex 32\` (value hidden)`);
+    }
+  }
   if (env.SMTP_URL && (!env.NOTIFY_EMAIL_FROM || !env.NOTIFY_EMAIL_TO?.length)) {
     problems.push('NOTIFY_EMAIL_FROM / NOTIFY_EMAIL_TO: required when SMTP_URL is set');
   }

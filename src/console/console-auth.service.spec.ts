@@ -3,7 +3,7 @@ import { ConsoleSessionRow } from '../database/database.types';
 import { ConsoleAuthService, sameSecret } from './console-auth.service';
 import { ConsoleSessionRepository } from './console-session.repository';
 
-const TOKEN = 'console-token-unit-0123456789';
+const TOKEN = 'console-token-unit-0123456789abcdef0123';
 
 /** The repository's contract, in memory (the e2e specs use the real tables). */
 class MemorySessions {

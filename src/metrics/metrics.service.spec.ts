@@ -164,8 +164,8 @@ describe(MetricsTokenGuard.name, () => {
   });
 
   it('should require the bearer token when METRICS_TOKEN is set', () => {
-    const g = guard('metrics-token-0123456789');
-    expect(g.canActivate(context('Bearer metrics-token-0123456789'))).toBe(true);
+    const g = guard('metrics-token-0123456789abcdef0123');
+    expect(g.canActivate(context('Bearer metrics-token-0123456789abcdef0123'))).toBe(true);
     expect(() => g.canActivate(context())).toThrow(UnauthorizedException);
     expect(() => g.canActivate(context('Bearer wrong'))).toThrow(UnauthorizedException);
   });

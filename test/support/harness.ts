@@ -20,7 +20,7 @@ export const SECRETS = {
   signingKey: 'whsec-e2e-5c1d2e3f4a5b6c7d',
   revelKey: 'revel-key-e2e',
   revelSecret: 'revel-secret-1a2b3c4d5e6f',
-  apiToken: 'sync-api-token-e2e-0123456789',
+  apiToken: 'sync-api-token-e2e-0123456789abcdef0123',
   smtpPass: 'smtp-pass-e2e-77aa88bb',
 };
 
