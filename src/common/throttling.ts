@@ -8,11 +8,13 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { httpConfig } from '../config/configuration';
+import { CredentialFailures } from './credential-failures.service';
 import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
 
 /**
  * Named limits per client address: `webhook` (generous: TripleSeat bursts, and a dropped delivery
- * costs a re-send) and `api` (operators and monitors). Each controller skips the other's.
+ * costs a re-send) and `api` (operators, monitors and the console's pages), each one budget per
+ * address across all its routes. Each controller skips the other's.
  * Counters live in memory per replica, which bounds abuse without shared state: fixed windows of a
  * minute (FixedWindowThrottlerStorage), O(1) per request.
  *
@@ -32,6 +34,8 @@ export const throttlerModule = ThrottlerModule.forRootAsync({
     setHeaders: true,
     errorMessage: 'Too many requests; slow down',
     storage: new FixedWindowThrottlerStorage(),
+    // Per client address across every route (the throttler's default key is per route as well).
+    generateKey: (_context: unknown, tracker: string, name: string) => `${name}:${tracker}`,
     throttlers: [
       { name: THROTTLE_WEBHOOK, ttl: WINDOW_MS, limit: config.webhookPerMinute },
       { name: THROTTLE_API, ttl: WINDOW_MS, limit: config.apiPerMinute },
@@ -69,5 +73,8 @@ export class RequestBudgets {
 }
 
 @Global()
-@Module({ providers: [RequestBudgets], exports: [RequestBudgets] })
+@Module({
+  providers: [RequestBudgets, CredentialFailures],
+  exports: [RequestBudgets, CredentialFailures],
+})
 export class ThrottlingModule {}
