@@ -26,6 +26,7 @@ import {
   CORRELATION_HEADER,
   currentCorrelationId,
 } from './common/correlation/correlation-id';
+import { depthExceeds, JSON_MAX_DEPTH } from './common/json-depth';
 import { httpConfig } from './config/configuration';
 import { setupOpenApi } from './openapi';
 
@@ -292,8 +293,9 @@ export async function parseRequestBody(
   const text = (await readRequestBody(req, res)).toString('utf8');
   if (form) return { ...parseQueryString(text) };
   if (text.trim() === '') return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     throw new BadRequestException({
       error: 'Bad Request',
@@ -301,6 +303,15 @@ export async function parseRequestBody(
       message: 'body is not valid JSON',
     });
   }
+  // Validation recurses through the document: a hostile depth must not reach it.
+  if (depthExceeds(parsed, JSON_MAX_DEPTH)) {
+    throw new BadRequestException({
+      error: 'Bad Request',
+      field: 'body',
+      message: `body is nested deeper than ${JSON_MAX_DEPTH} levels`,
+    });
+  }
+  return parsed;
 }
 
 /**
