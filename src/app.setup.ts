@@ -20,6 +20,7 @@ import helmet from 'helmet';
 import { ClsMiddleware } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
 import type { Observable } from 'rxjs';
+import { ThrottlerException } from '@nestjs/throttler';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import {
   correlationIdFor,
@@ -27,6 +28,7 @@ import {
   currentCorrelationId,
 } from './common/correlation/correlation-id';
 import { depthExceeds, JSON_MAX_DEPTH } from './common/json-depth';
+import { RequestBudgets } from './common/throttling';
 import { httpConfig } from './config/configuration';
 import { setupOpenApi } from './openapi';
 
@@ -72,20 +74,32 @@ export function configureApp(app: INestApplication): void {
   // Security headers; the CSP still lets the self-hosted Swagger UI run its own scripts.
   expressApp.use(helmet());
   const server = expressApp.getHttpAdapter().getInstance();
+  const budgets = expressApp.get(RequestBudgets);
   server.post(WEBHOOK_PATH, (req: express.Request, res: express.Response, next) => {
-    readRequestBody(req, res).then(
-      (raw) => {
-        req.body = raw;
-        next();
-      },
-      (error: unknown) => {
-        edgeLogger.warn(
-          { path: req.path, status: error instanceof HttpException ? error.getStatus() : 400 },
-          'webhook body refused before it was read in full',
-        );
-        sendHttpError(res, error);
-      },
-    );
+    // An address whose unsigned budget is spent is refused before its body is read or verified.
+    budgets
+      .unsignedSpentFor(req)
+      .then((retryAfter) => {
+        if (retryAfter === undefined) return readRequestBody(req, res);
+        res.setHeader('Retry-After', String(retryAfter));
+        res.setHeader('Connection', 'close');
+        throw new ThrottlerException('Too many requests; slow down');
+      })
+      .then(
+        (raw) => {
+          req.body = raw;
+          next();
+        },
+        (error: unknown) => {
+          if (!(error instanceof ThrottlerException)) {
+            edgeLogger.warn(
+              { path: req.path, status: error instanceof HttpException ? error.getStatus() : 400 },
+              'webhook body refused before it was read in full',
+            );
+          }
+          sendHttpError(res, error);
+        },
+      );
   });
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useGlobalFilters(new AllExceptionsFilter());

@@ -8,7 +8,7 @@ import {
 } from '@nestjs/throttler';
 import type { Request, Response } from 'express';
 import { httpConfig } from '../config/configuration';
-import { CredentialFailures } from './credential-failures.service';
+import { clientOf, CredentialFailures } from './credential-failures.service';
 import { FixedWindowThrottlerStorage } from './fixed-window-throttler.storage';
 
 /**
@@ -58,17 +58,41 @@ export class RequestBudgets {
 
   /** Spends one request of `budget` for the client; throws 429 (with Retry-After) when it is spent. */
   async spend(budget: WebhookBudget, req: Request, res: Response): Promise<void> {
-    const limit =
-      budget === THROTTLE_WEBHOOK
-        ? this.config.webhookPerMinute
-        : this.config.webhookUnsignedPerMinute;
-    // req.ip honours TRUST_PROXY; without a proxy it is the peer address.
-    const client = req.ip ?? req.socket.remoteAddress ?? 'unknown';
-    const record = await this.storage.increment(`${budget}:${client}`, WINDOW_MS, limit, 0, budget);
+    const record = await this.storage.increment(
+      `${budget}:${clientOf(req)}`,
+      WINDOW_MS,
+      this.limitOf(budget),
+      0,
+      budget,
+    );
     if (!record.isBlocked) return;
     const retryAfter = Math.max(1, Math.ceil(record.timeToBlockExpire || record.timeToExpire));
     res.setHeader('Retry-After', String(retryAfter));
     throw new ThrottlerException('Too many requests; slow down');
+  }
+
+  /**
+   * Seconds until the client's unsigned budget has room again, when it is spent now, else
+   * undefined; spends nothing. Asked before a webhook body is read: an address that has sent its
+   * minute's worth of junk is answered 429 without its body being read or an HMAC computed, which
+   * also holds back a signed delivery from that address until the minute ends (TripleSeat re-sends
+   * after a 429).
+   */
+  async unsignedSpentFor(req: Request): Promise<number | undefined> {
+    if (!(this.storage instanceof FixedWindowThrottlerStorage)) return undefined;
+    return this.storage.spentFor(
+      `${THROTTLE_WEBHOOK_UNSIGNED}:${clientOf(req)}`,
+      WINDOW_MS,
+      this.limitOf(THROTTLE_WEBHOOK_UNSIGNED),
+      0,
+      THROTTLE_WEBHOOK_UNSIGNED,
+    );
+  }
+
+  private limitOf(budget: WebhookBudget): number {
+    return budget === THROTTLE_WEBHOOK
+      ? this.config.webhookPerMinute
+      : this.config.webhookUnsignedPerMinute;
   }
 }
 

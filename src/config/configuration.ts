@@ -103,6 +103,7 @@ export const httpConfig = registerAs('http', () => {
   return {
     webhookPerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     webhookUnsignedPerMinute: e.WEBHOOK_UNSIGNED_RATE_LIMIT_PER_MINUTE,
+    webhookMaxEventIds: e.WEBHOOK_MAX_EVENT_IDS,
     apiPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,

@@ -97,6 +97,13 @@ export class EnvironmentVariables {
   @Max(86400)
   WEBHOOK_TOLERANCE_SECONDS = 300;
 
+  /** Event ids one delivery may queue (after de-duplication); the rest are left to reconciliation. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  WEBHOOK_MAX_EVENT_IDS = 50;
+
   @Transform(toNumber)
   @IsNumber()
   @Min(0.1)
