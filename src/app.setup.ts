@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import {
   BadRequestException,
@@ -27,6 +26,7 @@ import {
   CORRELATION_HEADER,
   currentCorrelationId,
 } from './common/correlation/correlation-id';
+import { applyConnectionBounds } from './common/http/connection-bounds';
 import { depthExceeds, JSON_MAX_DEPTH } from './common/json-depth';
 import { RequestBudgets } from './common/throttling';
 import { httpConfig } from './config/configuration';
@@ -44,11 +44,11 @@ const edgeLogger = new NestLogger('HttpEdge');
 /**
  * Everything main.ts does to the app besides listening, shared with the e2e tests so that they
  * exercise the real pipeline. In order: the correlation id (so even a refusal carries one); the
- * request bounds (headers and whole-request timeouts on the server, a declared body over the limit
- * refused at once without reading it, a deadline for the body to arrive); security headers; the
- * webhook's raw bytes on its route alone. Other bodies are parsed only for handlers that take one
- * (`@Body()`), after routing and after the guards (authentication, throttling): an unknown route or
- * an unauthenticated request never costs a parse.
+ * request bounds (header and whole-request deadlines and connection caps on the server, a declared
+ * body over the limit refused at once without reading it, a deadline for the body to arrive);
+ * security headers; the webhook's raw bytes on its route alone. Other bodies are parsed only for
+ * handlers that take one (`@Body()`), after routing and after the guards (authentication,
+ * throttling): an unknown route or an unauthenticated request never costs a parse.
  */
 export function configureApp(app: INestApplication): void {
   const expressApp = app as NestExpressApplication;
@@ -68,7 +68,7 @@ export function configureApp(app: INestApplication): void {
       'trust proxy',
       /^\d+$/.test(http.trustProxy) ? Number(http.trustProxy) : http.trustProxy,
     );
-  applyServerTimeouts(expressApp.getHttpServer(), http);
+  applyConnectionBounds(expressApp.getHttpServer(), http);
   expressApp.use(refuseOversizedBody(BODY_LIMIT_BYTES));
   expressApp.use(bodyDeadline(http.bodyTimeoutMs));
   // Security headers; the CSP still lets the self-hosted Swagger UI run its own scripts.
@@ -108,19 +108,6 @@ export function configureApp(app: INestApplication): void {
   setupOpenApi(expressApp);
   // Exit with 0 after a clean shutdown instead of re-raising the signal (which loses late logs).
   expressApp.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-}
-
-/**
- * Node's own bounds: the headers within HTTP_HEADERS_TIMEOUT_MS, the whole request within that
- * plus HTTP_BODY_TIMEOUT_MS (Node checks these every few seconds, so bodyDeadline below is the
- * precise one). Node's defaults (60 s, 300 s) let one slow client hold a socket for minutes.
- */
-function applyServerTimeouts(
-  server: Server,
-  http: { headersTimeoutMs: number; bodyTimeoutMs: number },
-): void {
-  server.headersTimeout = http.headersTimeoutMs;
-  server.requestTimeout = http.headersTimeoutMs + http.bodyTimeoutMs;
 }
 
 /** The declared Content-Length, when there is a valid one. */

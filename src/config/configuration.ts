@@ -108,6 +108,8 @@ export const httpConfig = registerAs('http', () => {
     trustProxy: e.TRUST_PROXY,
     headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
   };
 });
 

@@ -330,6 +330,20 @@ export class EnvironmentVariables {
   @Max(120000)
   HTTP_BODY_TIMEOUT_MS = 10000;
 
+  /** Open connections the server keeps at most; more are closed as they arrive. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  HTTP_MAX_CONNECTIONS = 800;
+
+  /** Open connections one peer address may hold at once (0: no cap); more are closed at once. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
   // Operator console (/console)
   /** `false` turns the console off: its routes answer 404. */
   @Transform(toBoolean)
