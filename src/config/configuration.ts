@@ -33,6 +33,7 @@ export const appConfig = registerAs('app', () => {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
+    databaseStartupWaitSeconds: e.DATABASE_STARTUP_WAIT_SECONDS,
     metricsToken: e.METRICS_TOKEN,
   };
 });

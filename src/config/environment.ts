@@ -64,6 +64,16 @@ export class EnvironmentVariables {
   })
   DATABASE_URL = 'sqlite:./data/sync.db';
 
+  /**
+   * How long start-up waits for a database that is unavailable (retrying, with a log line each
+   * time) before it gives up; 0 gives up at once.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  DATABASE_STARTUP_WAIT_SECONDS = 300;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
