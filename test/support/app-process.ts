@@ -54,6 +54,8 @@ export function serviceEnv(options: ServiceEnvOptions): Record<string, string> {
     RETRY_MAX_DELAY_MS: '1000',
     TRIPLESEAT_RATE_LIMIT_PER_SECOND: '200',
     REVEL_RATE_LIMIT_PER_SECOND: '200',
+    // waitForState polls the API every 50 ms, and the API budget is one per address across routes.
+    API_RATE_LIMIT_PER_MINUTE: '60000',
     ...(options.smtpUrl
       ? {
           SMTP_URL: options.smtpUrl,
