@@ -37,7 +37,7 @@ export const BENCH_SECRETS = {
   webhookSigningKey: 'bench-webhook-signing-key-0123456789',
   revelApiKey: 'bench-revel-key',
   revelApiSecret: 'bench-revel-secret-0123456789',
-  apiToken: 'bench-sync-api-token-0123456789',
+  apiToken: 'bench-sync-api-token-0123456789abcdef0123',
 } as const;
 
 /** The establishment the benchmark's location maps to (seeded by startSandboxes). */

@@ -34,8 +34,8 @@ describe('npm run sandbox', () => {
   });
 
   it('should take SYNC_API_TOKEN from the environment when it is set', () => {
-    const printed = banner(sandboxes, { SYNC_API_TOKEN: 'my-own-token-0123456789' });
-    expect(envBlock(printed)).toContain('SYNC_API_TOKEN=my-own-token-0123456789');
+    const printed = banner(sandboxes, { SYNC_API_TOKEN: 'my-own-token-0123456789abcdef0123' });
+    expect(envBlock(printed)).toContain('SYNC_API_TOKEN=my-own-token-0123456789abcdef0123');
   });
 
   it('should document POST /__sandbox/events with an example that seeds as printed', async () => {

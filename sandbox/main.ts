@@ -24,7 +24,7 @@ export const DEMO_CREDENTIALS = {
 export const DEMO_ESTABLISHMENTS = [4, 9] as const;
 
 /** The service's API token in config/sandbox.env (and the demo's): a demo value, not a secret. */
-export const DEMO_SYNC_API_TOKEN = 'demo-sync-api-token-0123456789';
+export const DEMO_SYNC_API_TOKEN = 'demo-sync-api-token-0123456789abcdef0123';
 
 /** The location map the sandboxes' catalogue is seeded for. */
 export const SANDBOX_LOCATIONS_FILE = './config/locations.example.json';

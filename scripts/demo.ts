@@ -42,7 +42,7 @@ import { ReasonCode } from '../src/sync/reason-codes';
 import type { SyncRunView } from '../src/sync/sync.types';
 import { SmtpCapture } from '../test/support/smtp-capture';
 
-export const DEMO_API_TOKEN = 'demo-sync-api-token-0123456789';
+export const DEMO_API_TOKEN = 'demo-sync-api-token-0123456789abcdef0123';
 const SMTP_USER = 'notify';
 const SMTP_PASS = 'demo-smtp-pass-0123456789';
 export const DEMO_LOCATIONS_FILE = resolve(__dirname, '..', 'config', 'locations.example.json');

@@ -1,4 +1,3 @@
-import type { Server } from 'node:http';
 import { parse as parseQueryString } from 'node:querystring';
 import {
   BadRequestException,
@@ -20,12 +19,16 @@ import helmet from 'helmet';
 import { ClsMiddleware } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
 import type { Observable } from 'rxjs';
+import { ThrottlerException } from '@nestjs/throttler';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import {
   correlationIdFor,
   CORRELATION_HEADER,
   currentCorrelationId,
 } from './common/correlation/correlation-id';
+import { applyConnectionBounds } from './common/http/connection-bounds';
+import { depthExceeds, JSON_MAX_DEPTH } from './common/json-depth';
+import { RequestBudgets } from './common/throttling';
 import { httpConfig } from './config/configuration';
 import { setupOpenApi } from './openapi';
 
@@ -41,11 +44,11 @@ const edgeLogger = new NestLogger('HttpEdge');
 /**
  * Everything main.ts does to the app besides listening, shared with the e2e tests so that they
  * exercise the real pipeline. In order: the correlation id (so even a refusal carries one); the
- * request bounds (headers and whole-request timeouts on the server, a declared body over the limit
- * refused at once without reading it, a deadline for the body to arrive); security headers; the
- * webhook's raw bytes on its route alone. Other bodies are parsed only for handlers that take one
- * (`@Body()`), after routing and after the guards (authentication, throttling): an unknown route or
- * an unauthenticated request never costs a parse.
+ * request bounds (header and whole-request deadlines and connection caps on the server, a declared
+ * body over the limit refused at once without reading it, a deadline for the body to arrive);
+ * security headers; the webhook's raw bytes on its route alone. Other bodies are parsed only for
+ * handlers that take one (`@Body()`), after routing and after the guards (authentication,
+ * throttling): an unknown route or an unauthenticated request never costs a parse.
  */
 export function configureApp(app: INestApplication): void {
   const expressApp = app as NestExpressApplication;
@@ -65,26 +68,38 @@ export function configureApp(app: INestApplication): void {
       'trust proxy',
       /^\d+$/.test(http.trustProxy) ? Number(http.trustProxy) : http.trustProxy,
     );
-  applyServerTimeouts(expressApp.getHttpServer(), http);
+  applyConnectionBounds(expressApp.getHttpServer(), http);
   expressApp.use(refuseOversizedBody(BODY_LIMIT_BYTES));
   expressApp.use(bodyDeadline(http.bodyTimeoutMs));
   // Security headers; the CSP still lets the self-hosted Swagger UI run its own scripts.
   expressApp.use(helmet());
   const server = expressApp.getHttpAdapter().getInstance();
+  const budgets = expressApp.get(RequestBudgets);
   server.post(WEBHOOK_PATH, (req: express.Request, res: express.Response, next) => {
-    readRequestBody(req, res).then(
-      (raw) => {
-        req.body = raw;
-        next();
-      },
-      (error: unknown) => {
-        edgeLogger.warn(
-          { path: req.path, status: error instanceof HttpException ? error.getStatus() : 400 },
-          'webhook body refused before it was read in full',
-        );
-        sendHttpError(res, error);
-      },
-    );
+    // An address whose unsigned budget is spent is refused before its body is read or verified.
+    budgets
+      .unsignedSpentFor(req)
+      .then((retryAfter) => {
+        if (retryAfter === undefined) return readRequestBody(req, res);
+        res.setHeader('Retry-After', String(retryAfter));
+        res.setHeader('Connection', 'close');
+        throw new ThrottlerException('Too many requests; slow down');
+      })
+      .then(
+        (raw) => {
+          req.body = raw;
+          next();
+        },
+        (error: unknown) => {
+          if (!(error instanceof ThrottlerException)) {
+            edgeLogger.warn(
+              { path: req.path, status: error instanceof HttpException ? error.getStatus() : 400 },
+              'webhook body refused before it was read in full',
+            );
+          }
+          sendHttpError(res, error);
+        },
+      );
   });
   expressApp.useLogger(expressApp.get(Logger));
   expressApp.useGlobalFilters(new AllExceptionsFilter());
@@ -93,19 +108,6 @@ export function configureApp(app: INestApplication): void {
   setupOpenApi(expressApp);
   // Exit with 0 after a clean shutdown instead of re-raising the signal (which loses late logs).
   expressApp.enableShutdownHooks(['SIGTERM', 'SIGINT'], { useProcessExit: true });
-}
-
-/**
- * Node's own bounds: the headers within HTTP_HEADERS_TIMEOUT_MS, the whole request within that
- * plus HTTP_BODY_TIMEOUT_MS (Node checks these every few seconds, so bodyDeadline below is the
- * precise one). Node's defaults (60 s, 300 s) let one slow client hold a socket for minutes.
- */
-function applyServerTimeouts(
-  server: Server,
-  http: { headersTimeoutMs: number; bodyTimeoutMs: number },
-): void {
-  server.headersTimeout = http.headersTimeoutMs;
-  server.requestTimeout = http.headersTimeoutMs + http.bodyTimeoutMs;
 }
 
 /** The declared Content-Length, when there is a valid one. */
@@ -292,8 +294,9 @@ export async function parseRequestBody(
   const text = (await readRequestBody(req, res)).toString('utf8');
   if (form) return { ...parseQueryString(text) };
   if (text.trim() === '') return undefined;
+  let parsed: unknown;
   try {
-    return JSON.parse(text) as unknown;
+    parsed = JSON.parse(text) as unknown;
   } catch {
     throw new BadRequestException({
       error: 'Bad Request',
@@ -301,6 +304,15 @@ export async function parseRequestBody(
       message: 'body is not valid JSON',
     });
   }
+  // Validation recurses through the document: a hostile depth must not reach it.
+  if (depthExceeds(parsed, JSON_MAX_DEPTH)) {
+    throw new BadRequestException({
+      error: 'Bad Request',
+      field: 'body',
+      message: `body is nested deeper than ${JSON_MAX_DEPTH} levels`,
+    });
+  }
+  return parsed;
 }
 
 /**

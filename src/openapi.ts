@@ -30,7 +30,7 @@ export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
     .setDescription(DESCRIPTION)
     .setVersion('1.0')
     .addBearerAuth(
-      { type: 'http', scheme: 'bearer', description: 'SYNC_API_TOKEN (at least 16 characters)' },
+      { type: 'http', scheme: 'bearer', description: 'SYNC_API_TOKEN (at least 32 characters)' },
       API_TOKEN_SECURITY,
     )
     .addApiKey(

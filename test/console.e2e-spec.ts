@@ -463,7 +463,7 @@ describe('console settings (e2e)', () => {
   });
 
   it('should take CONSOLE_TOKEN instead of SYNC_API_TOKEN when it is set', async () => {
-    const consoleToken = 'console-token-e2e-abcdef0123';
+    const consoleToken = 'console-token-e2e-abcdef0123456789';
     const h = await startHarness({ env: { CONSOLE_TOKEN: consoleToken } });
     try {
       expect(

@@ -145,7 +145,7 @@ describe('Prometheus metrics (e2e)', () => {
 });
 
 describe('Prometheus metrics with METRICS_TOKEN (e2e)', () => {
-  const token = 'metrics-token-e2e-0123456789';
+  const token = 'metrics-token-e2e-0123456789abcdef0123';
   let h: Harness;
 
   beforeAll(async () => {

@@ -108,7 +108,9 @@ describe('start-up with a bad configuration (real process)', () => {
     expect(text).toMatch(/DRY_RUN: .*\(got "maybe"\)/);
     expect(text).toContain('TRIPLESEAT_CLIENT_SECRET: is required but not set');
     expect(text).toContain('REVEL_API_SECRET: is required but not set');
-    expect(text).toMatch(/SYNC_API_TOKEN: must be at least 16 characters \(value hidden\)/);
+    expect(text).toMatch(
+      /SYNC_API_TOKEN: must be at least 32 characters; make one with `openssl rand -hex 32` \(value hidden\)/,
+    );
     expect(text).not.toContain('short-tok-1234');
     for (const secret of [SECRETS.signingKey, SECRETS.revelKey, SECRETS.tsClientSecret]) {
       expect(text).not.toContain(secret);

@@ -45,6 +45,22 @@ export class FixedWindowThrottlerStorage implements ThrottlerStorage {
     };
   }
 
+  /**
+   * Seconds until `key` may be counted again when its budget is spent now (the next `increment`
+   * would be refused), else undefined. Spends nothing.
+   */
+  async spentFor(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<number | undefined> {
+    const answer = await this.limiter(ttl, limit, blockDuration, throttlerName).get(key);
+    if (answer === null || answer.consumedPoints < limit) return undefined;
+    return Math.max(1, toSeconds(answer.msBeforeNext));
+  }
+
   private limiter(
     ttl: number,
     limit: number,

@@ -33,6 +33,7 @@ export const appConfig = registerAs('app', () => {
     host: e.HOST,
     logLevel: e.LOG_LEVEL,
     databaseUrl: e.DATABASE_URL,
+    databaseStartupWaitSeconds: e.DATABASE_STARTUP_WAIT_SECONDS,
     metricsToken: e.METRICS_TOKEN,
   };
 });
@@ -105,10 +106,13 @@ export const httpConfig = registerAs('http', () => {
   return {
     webhookPerMinute: e.WEBHOOK_RATE_LIMIT_PER_MINUTE,
     webhookUnsignedPerMinute: e.WEBHOOK_UNSIGNED_RATE_LIMIT_PER_MINUTE,
+    webhookMaxEventIds: e.WEBHOOK_MAX_EVENT_IDS,
     apiPerMinute: e.API_RATE_LIMIT_PER_MINUTE,
     trustProxy: e.TRUST_PROXY,
     headersTimeoutMs: e.HTTP_HEADERS_TIMEOUT_MS,
     bodyTimeoutMs: e.HTTP_BODY_TIMEOUT_MS,
+    maxConnections: e.HTTP_MAX_CONNECTIONS,
+    maxConnectionsPerAddress: e.HTTP_MAX_CONNECTIONS_PER_ADDRESS,
   };
 });
 

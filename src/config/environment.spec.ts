@@ -8,7 +8,7 @@ const REQUIRED = {
   REVEL_API_BASE_URL: 'https://pinkbox.revelup.com',
   REVEL_API_KEY: 'revel-key-value',
   REVEL_API_SECRET: 'revel-secret-value-9abc',
-  SYNC_API_TOKEN: 'sync-api-token-0123456789',
+  SYNC_API_TOKEN: 'sync-api-token-0123456789abcdef0123',
 } as const;
 
 function validationErrorOf(raw: Record<string, unknown>): ConfigValidationError {

@@ -64,6 +64,16 @@ export class EnvironmentVariables {
   })
   DATABASE_URL = 'sqlite:./data/sync.db';
 
+  /**
+   * How long start-up waits for a database that is unavailable (retrying, with a log line each
+   * time) before it gives up; 0 gives up at once.
+   */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(86400)
+  DATABASE_STARTUP_WAIT_SECONDS = 300;
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL = 'info';
 
@@ -96,6 +106,13 @@ export class EnvironmentVariables {
   @Min(1)
   @Max(86400)
   WEBHOOK_TOLERANCE_SECONDS = 300;
+
+  /** Event ids one delivery may queue (after de-duplication); the rest are left to reconciliation. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(10000)
+  WEBHOOK_MAX_EVENT_IDS = 50;
 
   @Transform(toNumber)
   @IsNumber()
@@ -310,8 +327,8 @@ export class EnvironmentVariables {
   LEDGER_RETENTION_DAYS = 30;
 
   // API
+  /** Checked by tokenProblem (below), like every bearer secret we choose ourselves. */
   @IsString()
-  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   SYNC_API_TOKEN!: string;
 
   // Abuse protection, per client address and replica
@@ -348,6 +365,20 @@ export class EnvironmentVariables {
   @Max(120000)
   HTTP_BODY_TIMEOUT_MS = 10000;
 
+  /** Open connections the server keeps at most; more are closed as they arrive. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(1)
+  @Max(1000000)
+  HTTP_MAX_CONNECTIONS = 800;
+
+  /** Open connections one peer address may hold at once (0: no cap); more are closed at once. */
+  @Transform(toNumber)
+  @IsInt()
+  @Min(0)
+  @Max(1000000)
+  HTTP_MAX_CONNECTIONS_PER_ADDRESS = 256;
+
   // Operator console (/console)
   /** `false` turns the console off: its routes answer 404. */
   @Transform(toBoolean)
@@ -357,7 +388,6 @@ export class EnvironmentVariables {
   /** The console's sign-in token; SYNC_API_TOKEN when unset. */
   @IsOptional()
   @IsString()
-  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   CONSOLE_TOKEN?: string;
 
   /** How long a console session lasts after sign-in. */
@@ -382,7 +412,6 @@ export class EnvironmentVariables {
   /** When set, `/metrics` requires `Authorization: Bearer <METRICS_TOKEN>`. */
   @IsOptional()
   @IsString()
-  @Matches(/^.{16,}$/, { message: 'must be at least 16 characters' })
   METRICS_TOKEN?: string;
 
   // Mail
@@ -413,6 +442,19 @@ const SECRET_NAMES = new Set([
   'DATABASE_URL',
 ]);
 
+/** The bearer secrets the operator chooses (TripleSeat and Revel issue the others). */
+const BEARER_TOKENS = ['SYNC_API_TOKEN', 'CONSOLE_TOKEN', 'METRICS_TOKEN'] as const;
+export const MIN_TOKEN_LENGTH = 32;
+
+/** Why a bearer token is too weak to guard the service, or undefined when it is fine. */
+export function tokenProblem(token: string): string | undefined {
+  if (token.trim() === '') return 'is only whitespace';
+  if (token !== token.trim()) return 'starts or ends with whitespace';
+  if (token.length < MIN_TOKEN_LENGTH) return `must be at least ${MIN_TOKEN_LENGTH} characters`;
+  if (new Set(token).size === 1) return 'is one character repeated';
+  return undefined;
+}
+
 function describe(error: ValidationError): string[] {
   if (error.value === undefined) return [`${error.property}: is required but not set`];
   const problems = Object.values(error.constraints ?? {}).join('; ');
@@ -432,6 +474,13 @@ export function validateEnvironment(raw: Record<string, unknown>): EnvironmentVa
   const env = plainToInstance(EnvironmentVariables, input, { exposeDefaultValues: true });
   const errors = validateSync(env, { skipMissingProperties: false, whitelist: false });
   const problems = errors.flatMap(describe);
+  for (const name of BEARER_TOKENS) {
+    const token = env[name];
+    const problem = typeof token === 'string' ? tokenProblem(token) : undefined;
+    if (problem) {
+      problems.push(`${name}: ${problem}; make one with \`openssl rand -hex 32\` (value hidden)`);
+    }
+  }
   if (env.SMTP_URL && (!env.NOTIFY_EMAIL_FROM || !env.NOTIFY_EMAIL_TO?.length)) {
     problems.push('NOTIFY_EMAIL_FROM / NOTIFY_EMAIL_TO: required when SMTP_URL is set');
   }

@@ -22,7 +22,7 @@ const REQUIRED_ENV = {
   REVEL_API_BASE_URL: 'https://pinkbox.revelup.com',
   REVEL_API_KEY: 'revel-key-value',
   REVEL_API_SECRET: 'revel-secret-value-9abc',
-  SYNC_API_TOKEN: 'sync-api-token-0123456789',
+  SYNC_API_TOKEN: 'sync-api-token-0123456789abcdef0123',
 };
 
 let dir: string;

@@ -1,9 +1,10 @@
 import { ManualClock } from '../common/clock';
+import { CredentialFailures } from '../common/credential-failures.service';
 import { ConsoleSessionRow } from '../database/database.types';
 import { ConsoleAuthService, sameSecret } from './console-auth.service';
 import { ConsoleSessionRepository } from './console-session.repository';
 
-const TOKEN = 'console-token-unit-0123456789';
+const TOKEN = 'console-token-unit-0123456789abcdef0123';
 
 /** The repository's contract, in memory (the e2e specs use the real tables). */
 class MemorySessions {
@@ -24,10 +25,12 @@ class MemorySessions {
 }
 
 function service(token = TOKEN, sessions = new MemorySessions(), clock = new ManualClock()) {
+  const config = { enabled: true, token, sessionMs: 3_600_000, signInFailuresPer15Minutes: 2 };
   const auth = new ConsoleAuthService(
-    { enabled: true, token, sessionMs: 3_600_000, signInFailuresPer15Minutes: 2 },
+    config,
     sessions as unknown as ConsoleSessionRepository,
     clock,
+    new CredentialFailures(config),
   );
   return { auth, sessions, clock };
 }

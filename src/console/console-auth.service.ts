@@ -1,10 +1,8 @@
 import { createHash, createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
-// The one limiter used, by its own path: the package's index loads every store it supports
-// (Redis, Mongo, SQL, …), about 9 MB of RSS.
-import RateLimiterMemory from 'rate-limiter-flexible/lib/RateLimiterMemory';
 import { Clock } from '../common/clock';
+import { CredentialFailures } from '../common/credential-failures.service';
 import { tokenDigest } from '../common/bearer-token';
 import { consoleConfig } from '../config/configuration';
 import { ConsoleSessionRow } from '../database/database.types';
@@ -24,8 +22,6 @@ export type SignInResult =
   | { kind: 'signed-in'; cookie: string; session: ConsoleSession }
   | { kind: 'wrong-token' }
   | { kind: 'throttled'; retryAfterSeconds: number };
-
-const FAILURE_WINDOW_SECONDS = 15 * 60;
 
 const b64url = (bytes: Buffer): string => bytes.toString('base64url');
 const sha256 = (text: string): string => createHash('sha256').update(text, 'utf8').digest('hex');
@@ -49,42 +45,33 @@ export function sameSecret(a: string, b: string): boolean {
  * id and its HMAC under a key derived from the token, so a forged or altered cookie is refused
  * before the database is asked, and rotating the token closes every session. The database keeps
  * the id's SHA-256 (a copy of the table opens no session) and the session's CSRF token. Wrong
- * tokens are counted per client address; past the limit every attempt, right or wrong, is refused
- * until the window passes, so the answer never tells a guesser anything.
+ * tokens are counted per client address, in the one budget that the API and metrics tokens share
+ * (CredentialFailures); past the limit every attempt, right or wrong, is refused until the window
+ * passes, so the answer never tells a guesser anything.
  */
 @Injectable()
 export class ConsoleAuthService {
   private readonly expected: Buffer;
   private readonly cookieKey: Buffer;
-  private readonly failures: RateLimiterMemory;
 
   constructor(
     @Inject(consoleConfig.KEY) private readonly config: ConfigType<typeof consoleConfig>,
     private readonly sessions: ConsoleSessionRepository,
     private readonly clock: Clock,
+    private readonly failures: CredentialFailures,
   ) {
     this.expected = tokenDigest(config.token);
     this.cookieKey = createHmac('sha256', config.token).update('console-session-cookie').digest();
-    this.failures = new RateLimiterMemory({
-      keyPrefix: 'console-sign-in',
-      points: config.signInFailuresPer15Minutes,
-      duration: FAILURE_WINDOW_SECONDS,
-    });
   }
 
   async signIn(token: string, client: string): Promise<SignInResult> {
-    const spent = await this.failures.get(client);
-    if (spent !== null && spent.consumedPoints >= this.config.signInFailuresPer15Minutes) {
-      return {
-        kind: 'throttled',
-        retryAfterSeconds: Math.max(1, Math.ceil(spent.msBeforeNext / 1000)),
-      };
-    }
+    const wait = await this.failures.lockedFor(client);
+    if (wait !== undefined) return { kind: 'throttled', retryAfterSeconds: wait };
     if (!timingSafeEqual(tokenDigest(token), this.expected)) {
-      await this.failures.penalty(client, 1);
+      await this.failures.failed(client);
       return { kind: 'wrong-token' };
     }
-    await this.failures.delete(client);
+    await this.failures.cleared(client);
     const id = b64url(randomBytes(32));
     const now = this.clock.now().getTime();
     const row = {

@@ -14,17 +14,23 @@ export interface PageFrame {
   nav?: 'board' | 'mappings' | 'switches' | 'health';
 }
 
-/** Static files the pages load: served by the app itself (no CDN), cached for a day. */
-export const ASSETS: Record<string, { type: string; path: string }> = {
-  'console.css': {
-    type: 'text/css; charset=utf-8',
-    path: join(__dirname, 'assets', 'console.css'),
-  },
-  'htmx.min.js': {
-    type: 'text/javascript; charset=utf-8',
-    path: require.resolve('htmx.org/dist/htmx.min.js'),
-  },
-};
+/**
+ * Static files the pages load: served by the app itself (no CDN), cached for a day. A Map, so that
+ * a name like `constructor` or `__proto__` is simply not there (an object literal would inherit it).
+ */
+export const ASSETS: ReadonlyMap<string, { type: string; path: string }> = new Map([
+  [
+    'console.css',
+    { type: 'text/css; charset=utf-8', path: join(__dirname, 'assets', 'console.css') },
+  ],
+  [
+    'htmx.min.js',
+    {
+      type: 'text/javascript; charset=utf-8',
+      path: require.resolve('htmx.org/dist/htmx.min.js'),
+    },
+  ],
+]);
 
 /**
  * The pages' policy: everything from this origin, nothing inline, no frames. htmx needs nothing
@@ -85,7 +91,7 @@ export class ConsoleViews {
   }
 
   asset(name: string): { type: string; body: Buffer } | undefined {
-    const known = ASSETS[name];
+    const known = ASSETS.get(name);
     if (!known) return undefined;
     let loaded = this.assets.get(name);
     if (!loaded) {

@@ -178,6 +178,8 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
   readonly dialect: DialectName;
   /** DATABASE_URL without its password, for messages. */
   readonly location: string;
+  /** How long start-up waits for an unavailable database (DATABASE_STARTUP_WAIT_SECONDS). */
+  private readonly startupWaitMs: number;
   private readonly sqlite?: ReopeningSqliteDatabase;
   private identity?: LedgerIdentity;
   private lastProbe?: WriteProbe;
@@ -188,6 +190,7 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
 
   constructor(@Inject(appConfig.KEY) config: ConfigType<typeof appConfig>) {
     this.location = describeDatabase(config.databaseUrl);
+    this.startupWaitMs = (config.databaseStartupWaitSeconds ?? 0) * 1000;
     const opened = openDatabase(config.databaseUrl, {
       onUnavailable: (error) => this.noteUnavailable(error),
       onAnswer: () => {
@@ -199,23 +202,50 @@ export class DatabaseService implements OnModuleInit, OnApplicationShutdown {
     this.sqlite = opened.sqlite;
   }
 
+  /**
+   * Migrates, reads the ledger's identity and checks that it can be written. While the database
+   * is unavailable (unreachable, restarting, failing over) it waits and tries again, with a line
+   * in the log each time and a back-off doubling from 1 s to 10 s, until
+   * DATABASE_STARTUP_WAIT_SECONDS have passed; then, or at once for anything else (a read-only
+   * ledger, a failed migration), start-up fails with one message saying what to check.
+   */
   async onModuleInit(): Promise<void> {
-    try {
-      await migrate(this.db, this.dialect);
-      this.identity = await readIdentity(this.db);
-      const probe = await this.probeWrite({ fresh: true });
-      if (!probe.ok) throw new Error(probe.message ?? 'the write probe failed');
-    } catch (error) {
-      // Close the handle, so a failed start leaves no pool open behind it.
-      await this.db.destroy().catch(() => undefined);
-      throw new Error(startupFailure(error, this.location), { cause: error });
+    const giveUpAt = Date.now() + this.startupWaitMs;
+    for (let attempt = 1; ; attempt += 1) {
+      try {
+        await this.prepare();
+        break;
+      } catch (error) {
+        const waitMs = Math.min(STARTUP_MAX_BACKOFF_MS, 1_000 * 2 ** (attempt - 1));
+        if (!startupRetryable(error) || Date.now() + waitMs > giveUpAt) {
+          // Close the handle, so a failed start leaves no pool open behind it.
+          await this.db.destroy().catch(() => undefined);
+          throw new Error(startupFailure(error, this.location), { cause: error });
+        }
+        // Logs are buffered until the app has started; a wait must be seen while it lasts.
+        Logger.flush();
+        this.logger.warn(
+          { attempt, retryInMs: waitMs, err: messageOf(error) },
+          `the database ${this.location} is unavailable at start-up (${messageOf(error)}); ` +
+            `trying again in ${waitMs / 1000} s (attempt ${attempt}; ` +
+            `DATABASE_STARTUP_WAIT_SECONDS bounds the wait)`,
+        );
+        await new Promise((resolve) => setTimeout(resolve, waitMs));
+      }
     }
     this.keepStatistics();
-    const legacy = this.identity.id === LEGACY_LEDGER_ID;
+    const legacy = this.ledgerId === LEGACY_LEDGER_ID;
     this.logger.log(
-      `database ready (${this.dialect}); ledger ${this.identity.id}` +
+      `database ready (${this.dialect}); ledger ${this.ledgerId}` +
         (legacy ? ' (migrated from before ledger identities: record UUIDs as before)' : ''),
     );
+  }
+
+  private async prepare(): Promise<void> {
+    await migrate(this.db, this.dialect);
+    this.identity = await readIdentity(this.db);
+    const probe = await this.probeWrite({ fresh: true });
+    if (!probe.ok) throw new Error(probe.message ?? 'the write probe failed');
   }
 
   /** The ledger's identity (Revel record UUIDs derive from it). Known once the module is ready. */
@@ -399,6 +429,15 @@ function isReadOnly(error: unknown): boolean {
 function probeFailure(error: unknown): string {
   const detail = error instanceof DatabaseUnavailableError ? error.detail : messageOf(error);
   return isReadOnly(error) ? `the ledger is read-only: ${detail}` : detail;
+}
+
+/** The longest pause between start-up attempts while the database is unavailable. */
+const STARTUP_MAX_BACKOFF_MS = 10_000;
+
+/** Whether start-up should wait for the database: it is away, not read-only or broken. */
+function startupRetryable(error: unknown): boolean {
+  if (isReadOnly(error) || /read-?only/i.test(messageOf(error))) return false;
+  return causes(error).some((e) => isDatabaseUnavailable(e));
 }
 
 /** One clear start-up message: what failed, where, and what an operator checks. */

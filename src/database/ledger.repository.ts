@@ -1,5 +1,5 @@
 import { Injectable, Optional } from '@nestjs/common';
-import { Kysely, Transaction } from 'kysely';
+import { ExpressionBuilder, Kysely, Transaction } from 'kysely';
 import { Clock } from '../common/clock';
 import { MetricsService } from '../metrics/metrics.service';
 import { DatabaseService } from './database.service';
@@ -84,6 +84,9 @@ const RETRYABLE_FAILURE_REASONS = [
 
 /** Deliveries per group commit at most; a burst larger than this is split. */
 const MAX_DELIVERY_BATCH = 128;
+
+/** How many of the earliest due rows a fair claim re-orders by source (bounded cost per claim). */
+const CLAIM_FAIR_WINDOW = 500;
 
 /** Rows that wait for the worker. */
 const WAITING: LedgerState[] = ['PENDING', 'HELD'];
@@ -625,46 +628,83 @@ export class LedgerRepository {
    * Claims up to `limit` due rows for `owner` (or one given row). A row whose lease expired
    * (its worker died) is due again. On PostgreSQL, SKIP LOCKED keeps replicas off each other's
    * rows; SQLite has one writer, so the statement is atomic as it stands.
+   *
+   * Fair queueing: rows queued by a source in `recentSources` (the correlation ids of a delivery,
+   * a run or a request whose rows the worker took last) come after due rows of any other source,
+   * among the CLAIM_FAIR_WINDOW rows due first. One delivery naming many events therefore shares
+   * the worker with whatever arrives after it instead of holding it until its last event is done;
+   * with nothing else due, its rows are claimed as before.
    */
   async claim(
     owner: string,
     limit: number,
     leaseMs: number,
     eventId?: string,
+    recentSources: readonly string[] = [],
   ): Promise<SyncEventRow[]> {
     const now = this.now();
     const postgres = this.database.dialect === 'postgres';
-    return this.db
-      .updateTable('sync_events')
-      .set({
-        state: 'IN_PROGRESS',
-        lease_owner: owner,
-        lease_expires_at: now + leaseMs,
-        updated_at: now,
-      })
-      .where('event_id', 'in', (eb) =>
-        eb
-          .selectFrom('sync_events')
-          .select('event_id')
-          .$if(eventId !== undefined, (q) => q.where('event_id', '=', eventId ?? ''))
-          .where((w) =>
-            w.or([
-              w.and([w('state', 'in', WAITING), w('next_attempt_at', '<=', now)]),
-              w.and([w('state', '=', 'IN_PROGRESS'), w('lease_expires_at', '<', now)]),
-            ]),
-          )
-          .orderBy('next_attempt_at')
-          .limit(limit)
-          .$if(postgres, (q) => q.forUpdate().skipLocked()),
-      )
-      .where((w) =>
-        w.or([
-          w('state', 'in', WAITING),
-          w.and([w('state', '=', 'IN_PROGRESS'), w('lease_expires_at', '<', now)]),
-        ]),
-      )
-      .returningAll()
-      .execute();
+    const due = (w: ExpressionBuilder<Database, 'sync_events'>) =>
+      w.or([
+        w.and([w('state', 'in', WAITING), w('next_attempt_at', '<=', now)]),
+        w.and([w('state', '=', 'IN_PROGRESS'), w('lease_expires_at', '<', now)]),
+      ]);
+    const fair = eventId === undefined && recentSources.length > 0;
+    return (
+      this.db
+        .updateTable('sync_events')
+        .set({
+          state: 'IN_PROGRESS',
+          lease_owner: owner,
+          lease_expires_at: now + leaseMs,
+          updated_at: now,
+        })
+        .where('event_id', 'in', (eb) =>
+          eb
+            .selectFrom('sync_events')
+            .select('event_id')
+            .$if(eventId !== undefined, (q) => q.where('event_id', '=', eventId ?? ''))
+            .where(due)
+            .$if(fair, (q) =>
+              q
+                // The earliest due rows, as without fairness; re-ordered among themselves only.
+                .where('event_id', 'in', (window) =>
+                  window
+                    .selectFrom((inner) =>
+                      inner
+                        .selectFrom('sync_events')
+                        .select('event_id')
+                        .where(due)
+                        .orderBy('next_attempt_at')
+                        .limit(CLAIM_FAIR_WINDOW)
+                        .as('earliest'),
+                    )
+                    .select('earliest.event_id'),
+                )
+                .orderBy((o) =>
+                  o
+                    .case()
+                    .when('correlation_id', 'in', [...recentSources])
+                    .then(1)
+                    .else(0)
+                    .end(),
+                ),
+            )
+            .orderBy('next_attempt_at')
+            .limit(limit)
+            .$if(postgres, (q) => q.forUpdate().skipLocked()),
+        )
+        // Not `due` again: with it repeated here, PostgreSQL chose a plan that claimed every due
+        // row whatever the limit (fair-claim spec).
+        .where((w) =>
+          w.or([
+            w('state', 'in', WAITING),
+            w.and([w('state', '=', 'IN_PROGRESS'), w('lease_expires_at', '<', now)]),
+          ]),
+        )
+        .returningAll()
+        .execute()
+    );
   }
 
   /**

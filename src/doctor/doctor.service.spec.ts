@@ -208,7 +208,7 @@ describe(DoctorService.name, () => {
             ]),
             eligibleStatuses: ['CLOSED'],
             reconcileLookbackHours: 48,
-            apiToken: 'sync-api-token-0123456789',
+            apiToken: 'sync-api-token-0123456789abcdef0123',
           },
         },
         { provide: TripleSeatAuth, useValue: auth },

@@ -1,6 +1,7 @@
 import { ExecutionContext, UnauthorizedException } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { appConfig } from '../config/configuration';
+import { CredentialFailures } from '../common/credential-failures.service';
+import { appConfig, consoleConfig } from '../config/configuration';
 import { MetricsTokenGuard } from './metrics-token.guard';
 import { LedgerMetricsSource, MetricsService } from './metrics.service';
 
@@ -154,19 +155,29 @@ describe(MetricsService.name, () => {
 describe(MetricsTokenGuard.name, () => {
   const context = (authorization?: string) =>
     ({
-      switchToHttp: () => ({ getRequest: () => ({ headers: { authorization } }) }),
+      switchToHttp: () => ({
+        getRequest: () => ({ headers: { authorization }, ip: '10.0.0.1' }),
+        getResponse: () => ({ setHeader: () => undefined }),
+      }),
     }) as unknown as ExecutionContext;
   const guard = (metricsToken?: string) =>
-    new MetricsTokenGuard({ metricsToken } as ConfigType<typeof appConfig>);
+    new MetricsTokenGuard(
+      { metricsToken } as ConfigType<typeof appConfig>,
+      new CredentialFailures({ signInFailuresPer15Minutes: 10 } as ConfigType<
+        typeof consoleConfig
+      >),
+    );
 
-  it('should let every scrape through when METRICS_TOKEN is not set', () => {
-    expect(guard().canActivate(context())).toBe(true);
+  it('should let every scrape through when METRICS_TOKEN is not set', async () => {
+    await expect(guard().canActivate(context())).resolves.toBe(true);
   });
 
-  it('should require the bearer token when METRICS_TOKEN is set', () => {
-    const g = guard('metrics-token-0123456789');
-    expect(g.canActivate(context('Bearer metrics-token-0123456789'))).toBe(true);
-    expect(() => g.canActivate(context())).toThrow(UnauthorizedException);
-    expect(() => g.canActivate(context('Bearer wrong'))).toThrow(UnauthorizedException);
+  it('should require the bearer token when METRICS_TOKEN is set', async () => {
+    const g = guard('metrics-token-0123456789abcdef0123');
+    await expect(g.canActivate(context('Bearer metrics-token-0123456789abcdef0123'))).resolves.toBe(
+      true,
+    );
+    await expect(g.canActivate(context())).rejects.toThrow(UnauthorizedException);
+    await expect(g.canActivate(context('Bearer wrong'))).rejects.toThrow(UnauthorizedException);
   });
 });

@@ -55,6 +55,11 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private stopAt = Number.POSITIVE_INFINITY;
   /** Rows released at shutdown. */
   private releasedAtShutdown = 0;
+  /**
+   * The sources (correlation ids) of the last WORKER_CONCURRENCY rows claimed: the next claim takes
+   * other sources' due rows first (fair queueing, see LedgerRepository.claim).
+   */
+  private readonly recentSources: string[] = [];
   /** Wall-clock time of the last completed loop turn (for the health check). */
   lastTickAt = Date.now();
 
@@ -162,9 +167,14 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
         await this.releaseAbandoned();
         const free = this.config.workerConcurrency - this.inFlight.size;
         if (free > 0) {
-          const rows = await this.ledger.claim(this.owner, free, this.pipeline.leaseMs);
+          const rows = await this.ledger.claim(this.owner, free, this.pipeline.leaseMs, undefined, [
+            ...new Set(this.recentSources),
+          ]);
           claimed = rows.length;
-          for (const row of rows) this.start(row);
+          for (const row of rows) {
+            this.noteSource(row);
+            this.start(row);
+          }
         }
         // Drift checks take what the pipeline left: a backlog of orders to write comes first.
         const spare = this.config.workerConcurrency - this.inFlight.size - this.checking.size;
@@ -192,6 +202,13 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     this.wakeRequested = false;
     this.schedule(again ? 0 : failed ? this.backoffMs() : this.config.workerPollMs);
     return claimed;
+  }
+
+  private noteSource(row: SyncEventRow): void {
+    if (row.correlation_id === null) return;
+    this.recentSources.push(row.correlation_id);
+    const excess = this.recentSources.length - this.config.workerConcurrency;
+    if (excess > 0) this.recentSources.splice(0, excess);
   }
 
   /** Doubling from the poll interval while the database stays away, capped. */

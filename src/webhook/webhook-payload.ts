@@ -8,6 +8,7 @@ import {
   ValidateNested,
   validateSync,
 } from 'class-validator';
+import { depthExceeds, JSON_MAX_DEPTH } from '../common/json-depth';
 
 /** Triggers after which an event may need an order (or a changed one); the rest are ignored. */
 export const ACTIONABLE_TRIGGERS = new Set([
@@ -82,20 +83,6 @@ export type ParsedDelivery =
   { ok: true; trigger: string; eventIds: string[] } | { ok: false; field: string; message: string };
 
 const ID = /^[1-9]\d{0,18}$/;
-const MAX_DEPTH = 32;
-
-/** Iterative, so that measuring a deep document cannot itself overflow the stack. */
-function depthExceeds(root: unknown, limit: number): boolean {
-  const stack: { value: unknown; depth: number }[] = [{ value: root, depth: 1 }];
-  while (stack.length > 0) {
-    const { value, depth } = stack.pop() as { value: unknown; depth: number };
-    if (typeof value !== 'object' || value === null) continue;
-    if (depth > limit) return true;
-    for (const child of Object.values(value)) stack.push({ value: child, depth: depth + 1 });
-  }
-  return false;
-}
-
 function idOf(value: unknown): string | undefined {
   if (typeof value === 'number' && Number.isSafeInteger(value) && value > 0) return String(value);
   if (typeof value === 'string' && ID.test(value.trim())) return value.trim();
@@ -111,8 +98,8 @@ export function parseDelivery(body: unknown): ParsedDelivery {
     return { ok: false, field: 'body', message: 'must be a JSON object' };
   }
   // Transformation and validation recurse; a hostile depth must not reach them.
-  if (depthExceeds(body, MAX_DEPTH)) {
-    return { ok: false, field: 'body', message: `is nested deeper than ${MAX_DEPTH} levels` };
+  if (depthExceeds(body, JSON_MAX_DEPTH)) {
+    return { ok: false, field: 'body', message: `is nested deeper than ${JSON_MAX_DEPTH} levels` };
   }
   const dto = plainToInstance(WebhookPayloadDto, body);
   const errors = validateSync(dto);

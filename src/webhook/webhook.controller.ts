@@ -4,6 +4,7 @@ import {
   Controller,
   ExecutionContext,
   HttpCode,
+  Inject,
   Injectable,
   Logger,
   Optional,
@@ -26,6 +27,7 @@ import {
   ApiTooManyRequestsResponse,
   ApiUnauthorizedResponse,
 } from '@nestjs/swagger';
+import { ConfigType } from '@nestjs/config';
 import type { Request, Response } from 'express';
 import { ErrorResponse } from '../common/error.response';
 import {
@@ -35,6 +37,7 @@ import {
   THROTTLE_WEBHOOK_UNSIGNED,
 } from '../common/throttling';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
+import { httpConfig } from '../config/configuration';
 import { DatabaseUnavailableError } from '../database/database-errors';
 import { LedgerRepository } from '../database/ledger.repository';
 import { MetricsService, type WebhookOutcome } from '../metrics/metrics.service';
@@ -88,6 +91,9 @@ export interface WebhookAnswer {
   trigger: string;
   eventId?: string;
   eventIds?: string[];
+  /** Event ids named past WEBHOOK_MAX_EVENT_IDS: not queued, left to reconciliation. */
+  deferredEventIds?: number;
+  message?: string;
 }
 
 /**
@@ -104,6 +110,7 @@ export class WebhookController {
   constructor(
     private readonly ledger: LedgerRepository,
     private readonly worker: SyncWorker,
+    @Inject(httpConfig.KEY) private readonly config: ConfigType<typeof httpConfig>,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -176,7 +183,17 @@ export class WebhookController {
         message: `${parsed.field} ${parsed.message}`,
       });
     }
-    const { trigger, eventIds } = parsed;
+    const { trigger } = parsed;
+    // One delivery queues at most WEBHOOK_MAX_EVENT_IDS events (its ids are de-duplicated): a
+    // booking naming thousands must not queue thousands of fetches. Reconciliation finds the rest.
+    const eventIds = parsed.eventIds.slice(0, this.config.webhookMaxEventIds);
+    const deferred = parsed.eventIds.length - eventIds.length;
+    if (deferred > 0) {
+      this.logger.warn(
+        { trigger, named: parsed.eventIds.length, queued: eventIds.length, deferred },
+        `webhook named ${parsed.eventIds.length} events; ${eventIds.length} queued (WEBHOOK_MAX_EVENT_IDS), ${deferred} left to reconciliation`,
+      );
+    }
     if (verified?.agedDuplicate) {
       // Its bytes were recorded before (the guard checked): nothing to record or queue again.
       this.logger.log(
@@ -221,7 +238,15 @@ export class WebhookController {
     }
     this.logger.log({ trigger, eventIds, ...signature }, 'webhook queued');
     this.worker.wake();
-    return this.answer(trigger, eventIds, 'QUEUED');
+    const answer = this.answer(trigger, eventIds, 'QUEUED');
+    if (deferred === 0) return answer;
+    return {
+      ...answer,
+      deferredEventIds: deferred,
+      message:
+        `${eventIds.length} events queued; ${deferred} more named past the limit of ` +
+        `${this.config.webhookMaxEventIds} per delivery are left to reconciliation`,
+    };
   }
 
   /** Counts the delivery by what happened to it, and answers 200 saying so. */

@@ -78,8 +78,21 @@ export class WebhookAnswerResponse implements WebhookAnswer {
   eventId?: string;
 
   @ApiPropertyOptional({
-    description: 'Every event named, when there are several.',
+    description: 'Every event queued, when there are several.',
     type: [String],
   })
   eventIds?: string[];
+
+  @ApiPropertyOptional({
+    description:
+      'How many more event ids the delivery named past WEBHOOK_MAX_EVENT_IDS: not queued, left ' +
+      'to reconciliation.',
+    example: 950,
+  })
+  deferredEventIds?: number;
+
+  @ApiPropertyOptional({
+    description: 'Says what was left to reconciliation, when something was.',
+  })
+  message?: string;
 }

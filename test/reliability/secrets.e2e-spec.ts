@@ -21,7 +21,7 @@ const GOOD = {
   signingKey: 'Zq7-WEBHOOKKEY-0a9b8c7d6e5f4321',
   revelKey: 'Zq7-REVELKEY-11aa22bb',
   revelSecret: 'Zq7-REVELSECRET-33cc44dd55ee',
-  apiToken: 'Zq7-APITOKEN-66ff77aa88bb99cc',
+  apiToken: 'Zq7-APITOKEN-66ff77aa88bb99cc00dd11',
   smtpPass: 'Zq7-SMTPPASS-0d1e/2f3a+x',
 };
 const WRONG = {

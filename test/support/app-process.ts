@@ -57,6 +57,8 @@ export function serviceEnv(options: ServiceEnvOptions): Record<string, string> {
     // Suites that are not about the hold write an event with unmatched lines at once; the hold's
     // own suites (unmatched-*.e2e-spec.ts) set UNMATCHED_POLICY=hold.
     UNMATCHED_POLICY: 'write',
+    // waitForState polls the API every 50 ms, and the API budget is one per address across routes.
+    API_RATE_LIMIT_PER_MINUTE: '60000',
     ...(options.smtpUrl
       ? {
           SMTP_URL: options.smtpUrl,

@@ -20,7 +20,7 @@ export const SECRETS = {
   signingKey: 'whsec-e2e-5c1d2e3f4a5b6c7d',
   revelKey: 'revel-key-e2e',
   revelSecret: 'revel-secret-1a2b3c4d5e6f',
-  apiToken: 'sync-api-token-e2e-0123456789',
+  apiToken: 'sync-api-token-e2e-0123456789abcdef0123',
   smtpPass: 'smtp-pass-e2e-77aa88bb',
 };
 
@@ -214,6 +214,8 @@ async function start(
     // Suites that are not about the hold write an event with unmatched lines at once; the hold's
     // own suites (unmatched-*.e2e-spec.ts) set UNMATCHED_POLICY=hold.
     UNMATCHED_POLICY: 'write',
+    // waitForState polls the API every 50 ms, and the API budget is one per address across routes.
+    API_RATE_LIMIT_PER_MINUTE: '60000',
     ...options.env,
   };
   Object.assign(process.env, env);
