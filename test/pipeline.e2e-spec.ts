@@ -9,7 +9,7 @@ import {
   createPgSchema,
   PgSchema,
   TEST_DATABASE_URL,
-  warnPostgresSkipped,
+  describeEachDatabase,
 } from './support/pg-schema';
 
 const webhookBody = (
@@ -21,11 +21,9 @@ const webhookBody = (
   event: { id, status: 'CLOSED', site_id: 15691, updated_at: '12/28/2025 12:56 PM', ...extra },
 });
 
-const databases: { name: string }[] = [{ name: 'sqlite' }];
-if (TEST_DATABASE_URL) databases.push({ name: 'postgres' });
-else warnPostgresSkipped('pipeline e2e');
+const databases: { name: string }[] = [{ name: 'sqlite' }, { name: 'postgres' }];
 
-describe.each(databases)('Sync pipeline (e2e on $name, sandboxes over HTTP)', ({ name }) => {
+describeEachDatabase(databases, 'Sync pipeline (e2e on $name, sandboxes over HTTP)', ({ name }) => {
   let h: Harness;
   let schema: PgSchema | undefined;
 

@@ -18,6 +18,7 @@ import {
   openDatabase,
 } from './database.service';
 import { Database, LEGACY_LEDGER_ID } from './database.types';
+import { warnPostgresSkipped } from '../../test/support/pg-schema';
 import { initialMigration } from './migrations/001-initial';
 import { driftMigration } from './migrations/002-drift';
 import { runLeaseMigration } from './migrations/003-run-lease';
@@ -185,9 +186,7 @@ describe(`${DatabaseService.name} on sqlite`, () => {
 });
 
 const pg = pgUrl ? describe : describe.skip;
-if (!pgUrl) {
-  process.stdout.write('TEST_DATABASE_URL is not set: the PostgreSQL half was NOT run\n');
-}
+if (!pgUrl) warnPostgresSkipped(`${DatabaseService.name} on postgres`);
 
 pg(`${DatabaseService.name} on postgres`, () => {
   const base = pgUrl ?? '';
