@@ -81,6 +81,7 @@ describe('OpenAPI document (e2e)', () => {
         'GET /api/sync/events/:id',
         'GET /api/sync/runs',
         'GET /api/sync/runs/:id',
+        'GET /health',
         'GET /health/live',
         'GET /health/ready',
         'GET /metrics',
@@ -131,6 +132,7 @@ describe('OpenAPI document (e2e)', () => {
       'query:wait',
     ]);
     expect(doc.paths['/health/ready'].get.responses).toHaveProperty('503');
+    expect(doc.paths['/health'].get.responses).toHaveProperty('503');
     expect(doc.paths['/metrics'].get.responses).toHaveProperty('401');
   });
 
