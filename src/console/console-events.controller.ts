@@ -16,7 +16,7 @@ import { ConsoleSession } from './console-auth.service';
 import { CurrentSession } from './console.guard';
 import { ConsolePages } from './console-pages.decorator';
 import { eventIdOf, noticeOf, optionalText, withNotice } from './console.forms';
-import { ConsoleViews, dayLabel, siteTime } from './console.views';
+import { ConsoleViews, dayLabel } from './console.views';
 import { reasonInWords } from './reason-words';
 
 const MAX_RESULTS = 25;
@@ -104,10 +104,10 @@ export class ConsoleEventsController {
           attempts: row.attempts,
           locationName: loc?.name ?? row.location_key ?? '',
           date: dayLabel(row.event_date),
-          heldUntil: row.state === 'HELD' ? siteTime(row.next_attempt_at, loc?.timezone) : '',
-          nextAttempt: row.state === 'PENDING' ? siteTime(row.next_attempt_at, loc?.timezone) : '',
+          heldUntil: row.state === 'HELD' ? this.views.time(row.next_attempt_at) : '',
+          nextAttempt: row.state === 'PENDING' ? this.views.time(row.next_attempt_at) : '',
           revelOrderId: row.revel_order_id,
-          updatedAt: siteTime(row.updated_at, loc?.timezone),
+          updatedAt: this.views.time(row.updated_at),
         },
         canRetry: row.state === 'FAILED' || row.state === 'SKIPPED' || row.state === 'DRY_RUN',
         canResync: OUR_ORDER_STATES.includes(row.state),
@@ -120,7 +120,7 @@ export class ConsoleEventsController {
         unmatched,
         drift: parseDriftRecord(row.drift)?.changes ?? null,
         history: [...history].reverse().map((h) => ({
-          at: siteTime(h.at, loc?.timezone),
+          at: this.views.time(h.at),
           state: h.state,
           reason: h.reason ?? '',
           why: reasonInWords(h.reason),

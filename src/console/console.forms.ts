@@ -13,6 +13,9 @@ export const NOTICES: Record<string, string> = {
   mapped: 'Mapping saved. It applies from the next attempt on; press Retry to use it now.',
   removed: 'Mapping removed.',
   flipped: 'Switch changed. Every replica uses the new value within a few seconds.',
+  checked: 'The go-live checks ran just now.',
+  'checked-recently':
+    'The go-live checks ran less than a minute ago, so they were not run again: this is that run.',
 };
 
 /** A required form field: 400 naming it when it is missing, empty or too long. */
