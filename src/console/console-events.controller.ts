@@ -16,7 +16,7 @@ import { ConsoleSession } from './console-auth.service';
 import { CurrentSession } from './console.guard';
 import { ConsolePages } from './console-pages.decorator';
 import { eventIdOf, noticeOf, optionalText, withNotice } from './console.forms';
-import { ConsoleViews, dayLabel } from './console.views';
+import { ConsoleViews, dayLabel, priceText } from './console.views';
 import { reasonInWords } from './reason-words';
 
 const MAX_RESULTS = 25;
@@ -240,7 +240,7 @@ export class ConsoleEventsController {
       products: found.map((p) => ({
         id: p.id,
         name: p.name,
-        price: p.price === null ? '' : String(p.price),
+        price: priceText(p.price),
       })),
       csrf: session.csrfToken,
       location: location.key,

@@ -1,4 +1,4 @@
-import { ageText, consoleZone, siteTime } from './console.views';
+import { ageText, consoleZone, percentText, priceText, siteTime } from './console.views';
 
 describe('console time formatting', () => {
   it('should pick the zone most locations use, the first on a tie, UTC without locations', () => {
@@ -25,5 +25,23 @@ describe('console time formatting', () => {
     expect(ageText(now - 5 * 60_000 - 30_000, now)).toBe('5 minutes ago');
     expect(ageText(now - 3 * 3_600_000, now)).toBe('3 hours ago');
     expect(ageText(now - 3 * 86_400_000, now)).toBe('3 days ago');
+  });
+});
+
+describe('console number formatting', () => {
+  it('should write prices with two decimals', () => {
+    expect([12, 2.5, 2.25, '3.6', 0].map(priceText)).toEqual([
+      '12.00',
+      '2.50',
+      '2.25',
+      '3.60',
+      '0.00',
+    ]);
+    expect(priceText(null)).toBe('');
+  });
+
+  it('should show a similarity as a whole percentage', () => {
+    expect(percentText(0.43478260869565216)).toBe('43%');
+    expect(percentText(1)).toBe('100%');
   });
 });

@@ -2,6 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Inject, Injectable } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
+import Big from 'big.js';
 import { Eta } from 'eta';
 import { DateTime } from 'luxon';
 import { syncConfig } from '../config/configuration';
@@ -21,6 +22,10 @@ export const ASSETS: Record<string, { type: string; path: string }> = {
   'console.css': {
     type: 'text/css; charset=utf-8',
     path: join(__dirname, 'assets', 'console.css'),
+  },
+  'favicon.svg': {
+    type: 'image/svg+xml',
+    path: join(__dirname, 'assets', 'favicon.svg'),
   },
   'htmx.min.js': {
     type: 'text/javascript; charset=utf-8',
@@ -65,6 +70,21 @@ export function siteTime(ms: number | null | undefined, zone = 'UTC'): string {
   if (ms === null || ms === undefined) return '';
   const t = DateTime.fromMillis(Number(ms), { zone });
   return t.isValid ? t.toFormat('ccc d LLL yyyy, HH:mm ZZZZ') : '';
+}
+
+/** A price as money is written: two decimals, "12.00", "2.50", "2.25" ('' when there is none). */
+export function priceText(value: number | string | null | undefined): string {
+  if (value === null || value === undefined || String(value).trim() === '') return '';
+  try {
+    return new Big(String(value).trim()).toFixed(2, Big.roundHalfUp);
+  } catch {
+    return String(value);
+  }
+}
+
+/** A similarity score (0..1) as a whole percentage: 0.43478260869565216 → "43%". */
+export function percentText(score: number): string {
+  return `${Math.round(score * 100)}%`;
 }
 
 /** How long ago `thenMs` was, in words: "40 seconds ago", "1 minute ago", "3 hours ago". */
@@ -120,6 +140,7 @@ export class ConsoleViews {
       switches: this.switches.states(),
       ...data,
       dayLabel,
+      percentText,
     });
   }
 

@@ -559,7 +559,7 @@ export class DoctorService {
           const entry = unmatched.get(item.name) ?? { events: new Set<string>() };
           entry.events.add(id);
           if (item.closest) {
-            entry.closest = `closest "${item.closest.name}" ${item.closest.score.toFixed(2)}`;
+            entry.closest = `closest "${item.closest.name}", ${Math.round(item.closest.score * 100)}% similar`;
           }
           unmatched.set(item.name, entry);
         }
