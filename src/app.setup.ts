@@ -19,6 +19,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { ClsMiddleware } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
+import { QuietStartupLogger } from './common/quiet-startup.logger';
 import type { Observable } from 'rxjs';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
 import {
@@ -86,7 +87,7 @@ export function configureApp(app: INestApplication): void {
       },
     );
   });
-  expressApp.useLogger(expressApp.get(Logger));
+  expressApp.useLogger(new QuietStartupLogger(expressApp.get(Logger)));
   expressApp.useGlobalFilters(new AllExceptionsFilter());
   expressApp.useGlobalInterceptors(new BodyParsingInterceptor());
   expressApp.disable('x-powered-by');
