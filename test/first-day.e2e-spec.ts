@@ -148,4 +148,30 @@ describe('start-up messages for a newcomer (real process)', () => {
       await new Promise<void>((r) => holder.close(() => r()));
     }
   }, 90_000);
+
+  it('should say which flags move the sandboxes when their port is already taken', async () => {
+    const holder: Server = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    const taken = (holder.address() as { port: number }).port;
+    try {
+      const sandbox = AppProcess.spawn({}, taken, {
+        args: [
+          '-r',
+          'ts-node/register/transpile-only',
+          'sandbox/main.ts',
+          '--tripleseat-port',
+          String(taken),
+          '--revel-port',
+          '0',
+        ],
+      });
+      const exit = await sandbox.waitForExit(60_000);
+      const text = sandbox.output().join('\n');
+      expect(exit.code).not.toBe(0);
+      expect(text).toContain('EADDRINUSE');
+      expect(text).toContain('move these with --tripleseat-port N --revel-port N');
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
+  }, 90_000);
 });
