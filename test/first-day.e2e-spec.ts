@@ -4,7 +4,14 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RevelSandbox } from '../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
-import { AppProcess, ExitInfo, freePort, REPO_ROOT, serviceEnv } from './support/app-process';
+import {
+  AppProcess,
+  ExitInfo,
+  freePort,
+  REPO_ROOT,
+  serviceEnv,
+  writeEntryPoint,
+} from './support/app-process';
 import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
 
 /**
@@ -23,17 +30,7 @@ describe('start-up messages for a newcomer (real process)', () => {
     dir = mkdtempSync(join(tmpdir(), 'ts-revel-first-day-'));
     ({ tripleseat, revel } = await startTestSandboxes({ establishments: [4] }));
     writeFileSync(join(dir, 'locations.json'), JSON.stringify(LOCATIONS));
-    bootstrap = join(dir, 'start.js');
-    writeFileSync(
-      bootstrap,
-      [
-        `require(${JSON.stringify(require.resolve('ts-node'))}).register({`,
-        `  project: ${JSON.stringify(join(REPO_ROOT, 'tsconfig.json'))},`,
-        '  transpileOnly: true,',
-        '});',
-        `require(${JSON.stringify(join(REPO_ROOT, 'src', 'main.ts'))});`,
-      ].join('\n'),
-    );
+    bootstrap = writeEntryPoint(dir);
   });
 
   afterEach(async () => {
@@ -55,6 +52,13 @@ describe('start-up messages for a newcomer (real process)', () => {
       port,
       overrides,
     });
+
+  /** A port something else listens on, held until `holder` is closed. */
+  async function holdPort(): Promise<{ holder: Server; taken: number }> {
+    const holder = createServer();
+    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
+    return { holder, taken: (holder.address() as { port: number }).port };
+  }
 
   /** Starts the service with `overrides` and waits for it to exit (a bad start-up). */
   async function failedStart(
@@ -134,9 +138,7 @@ describe('start-up messages for a newcomer (real process)', () => {
   }, 60_000);
 
   it('should say which variable moves the port when it is already taken', async () => {
-    const holder: Server = createServer();
-    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
-    const taken = (holder.address() as { port: number }).port;
+    const { holder, taken } = await holdPort();
     try {
       const app = AppProcess.spawn(envFor(taken), taken);
       const exit = await app.waitForExit(60_000);
@@ -150,9 +152,7 @@ describe('start-up messages for a newcomer (real process)', () => {
   }, 90_000);
 
   it('should say which flags move the sandboxes when their port is already taken', async () => {
-    const holder: Server = createServer();
-    await new Promise<void>((r) => holder.listen(0, '127.0.0.1', r));
-    const taken = (holder.address() as { port: number }).port;
+    const { holder, taken } = await holdPort();
     try {
       const sandbox = AppProcess.spawn({}, taken, {
         args: [
