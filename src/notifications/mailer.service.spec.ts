@@ -3,9 +3,9 @@ import { LoggerService } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Test, TestingModule } from '@nestjs/testing';
 import { SmtpCapture } from '../../test/support/smtp-capture';
-import { Clock, ManualClock } from '../common/clock';
+import { ManualClock } from '../common/clock';
 import { mailConfig } from '../config/configuration';
-import { MAIL_DIGEST_WINDOW_MS, MailerService } from './mailer.service';
+import { MAIL_DIGEST_CLOCK, MAIL_DIGEST_WINDOW_MS, MailerService } from './mailer.service';
 import { EventFailedNotice, OrderInjectedNotice } from './notification.types';
 
 const USER = 'sync-bot';
@@ -112,7 +112,7 @@ describe(MailerService.name, () => {
         MailerService,
         { provide: mailConfig.KEY, useValue: cfg },
         { provide: MAIL_DIGEST_WINDOW_MS, useValue: WINDOW_MS },
-        { provide: Clock, useValue: clock },
+        { provide: MAIL_DIGEST_CLOCK, useValue: clock },
       ],
     })
       .setLogger(logger)

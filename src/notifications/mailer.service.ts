@@ -28,6 +28,13 @@ export const MAIL_DIGEST_WINDOW_MS = Symbol('MAIL_DIGEST_WINDOW_MS');
 export const DEFAULT_DIGEST_WINDOW_MS = 60_000;
 
 /**
+ * The clock the digest window is measured on. Optional provider: wall-clock time by default (a mail
+ * storm is about real minutes, whatever business time the app's Clock says); a unit test provides a
+ * ManualClock to end the window exactly when it chooses.
+ */
+export const MAIL_DIGEST_CLOCK = Symbol('MAIL_DIGEST_CLOCK');
+
+/**
  * A digest lists at most this many events; an outage touching thousands of events still yields a
  * readable e-mail, and memory stays bounded however long the outage lasts.
  */
@@ -71,7 +78,8 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
 
   /**
    * Set while a digest window is open: failures are then gathered rather than sent. The window is
-   * measured on the Clock (a test moves it by hand); the timer only wakes the service to look.
+   * measured on MAIL_DIGEST_CLOCK (a test moves it by hand); the timer only wakes the service to
+   * look.
    */
   private windowEndsAt?: number;
   private windowTimer?: NodeJS.Timeout;
@@ -83,7 +91,7 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(mailConfig.KEY) cfg: ConfigType<typeof mailConfig>,
     @Optional() @Inject(MAIL_DIGEST_WINDOW_MS) digestWindowMs?: number,
-    @Optional() private readonly clock: Clock = new Clock(),
+    @Optional() @Inject(MAIL_DIGEST_CLOCK) private readonly clock: Clock = new Clock(),
   ) {
     this.digestWindowMs = digestWindowMs ?? DEFAULT_DIGEST_WINDOW_MS;
     this.from = cfg.from;
