@@ -151,6 +151,31 @@ describe('start-up messages for a newcomer (real process)', () => {
     }
   }, 90_000);
 
+  it('should say which flag moves the demo when its port is already taken', async () => {
+    const { holder, taken } = await holdPort();
+    try {
+      const demo = AppProcess.spawn({}, taken, {
+        args: [
+          '-r',
+          'ts-node/register/transpile-only',
+          'scripts/demo.ts',
+          '--exit',
+          '--port',
+          String(taken),
+          '--db',
+          join(dir, 'demo.db'),
+        ],
+      });
+      const exit = await demo.waitForExit(90_000);
+      const text = demo.output().join('\n');
+      expect(exit.code).not.toBe(0);
+      expect(text).toContain('EADDRINUSE');
+      expect(text).toContain('move the demo with --port N, 0 for any free port');
+    } finally {
+      await new Promise<void>((r) => holder.close(() => r()));
+    }
+  }, 120_000);
+
   it('should say which flags move the sandboxes when their port is already taken', async () => {
     const { holder, taken } = await holdPort();
     try {
