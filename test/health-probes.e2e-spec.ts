@@ -1,3 +1,4 @@
+import { DateTime } from 'luxon';
 import request from 'supertest';
 import { LedgerRepository } from '../src/database/ledger.repository';
 import { ReconciliationScheduler } from '../src/sync/reconciliation.scheduler';
@@ -21,7 +22,9 @@ describe('Health probes by purpose (e2e against the sandboxes)', () => {
   let scheduler: ReconciliationScheduler;
 
   beforeAll(async () => {
-    h = await startHarness({ env: { RECONCILE_ENABLED: 'true' } });
+    // 08:00 at the Los Angeles site: the five slots the test moves through stay on the event's day.
+    const morning = DateTime.now().setZone('America/Los_Angeles').set({ hour: 8, minute: 0 });
+    h = await startHarness({ env: { RECONCILE_ENABLED: 'true' }, now: morning.toJSDate() });
     scheduler = h.get(ReconciliationScheduler);
   });
 
