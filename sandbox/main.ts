@@ -281,8 +281,13 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
+    const inUse = (error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE';
     console.error(
-      `sandbox start-up failed: ${error instanceof Error ? error.message : String(error)}`,
+      `sandbox start-up failed: ${error instanceof Error ? error.message : String(error)}` +
+        (inUse
+          ? ' (another sandbox may be running: stop it, or move these with --tripleseat-port N' +
+            ' --revel-port N, and point the service at them as the banner then prints)'
+          : ''),
     );
     process.exit(1);
   });

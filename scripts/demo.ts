@@ -836,9 +836,16 @@ async function main(): Promise<void> {
 
 if (require.main === module) {
   main().catch((error: unknown) => {
-    console.error(
-      `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
-    );
+    if ((error as NodeJS.ErrnoException | undefined)?.code === 'EADDRINUSE') {
+      console.error(
+        `demo failed: ${(error as Error).message} (another copy of the service may be running: ` +
+          'stop it, or move the demo with --port N, 0 for any free port)',
+      );
+    } else {
+      console.error(
+        `demo failed: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}`,
+      );
+    }
     process.exit(1);
   });
 }

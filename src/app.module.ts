@@ -9,7 +9,7 @@ import { ConsoleModule } from './console/console.module';
 import { loggerParams } from './common/logging';
 import { throttlerModule, ThrottlingModule } from './common/throttling';
 import { allConfigNamespaces, validateConfiguration } from './config/configuration';
-import { loadEnvFile } from './config/env-file';
+import { ENV_FILE_READ, EnvFileReport, loadEnvFile } from './config/env-file';
 import { validateEnvironment } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { DoctorModule } from './doctor/doctor.module';
@@ -36,7 +36,7 @@ export class AppModule {
    */
   static forRoot(options: AppOptions = {}): DynamicModule {
     // `.env` first, so that it is part of what is validated (the real environment wins over it).
-    loadEnvFile();
+    const envFile = loadEnvFile();
     // ConfigModule validates asynchronously; validating here first makes a bad configuration fail
     // at once, with the one message that names every problem (variables and location map).
     validateConfiguration(process.env);
@@ -51,6 +51,7 @@ export class AppModule {
     const logLevel = validateEnvironment(process.env).LOG_LEVEL;
     return {
       module: AppModule,
+      providers: [{ provide: ENV_FILE_READ, useValue: envFile }, EnvFileReport],
       imports: [
         // The CLS context is opened by the ClsMiddleware in configureApp, before anything else.
         ClsModule.forRoot({ global: true, middleware: { mount: false } }),

@@ -18,6 +18,7 @@ import express from 'express';
 import helmet from 'helmet';
 import { ClsMiddleware } from 'nestjs-cls';
 import { Logger } from 'nestjs-pino';
+import { QuietStartupLogger } from './common/quiet-startup.logger';
 import type { Observable } from 'rxjs';
 import { ThrottlerException } from '@nestjs/throttler';
 import { AllExceptionsFilter } from './common/all-exceptions.filter';
@@ -101,7 +102,7 @@ export function configureApp(app: INestApplication): void {
         },
       );
   });
-  expressApp.useLogger(expressApp.get(Logger));
+  expressApp.useLogger(new QuietStartupLogger(expressApp.get(Logger)));
   expressApp.useGlobalFilters(new AllExceptionsFilter());
   expressApp.useGlobalInterceptors(new BodyParsingInterceptor());
   expressApp.disable('x-powered-by');

@@ -5,6 +5,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule } from './app.module';
 import { configureApp } from './app.setup';
 import { appConfig } from './config/configuration';
+import { describeStartupFailure } from './common/startup-failure.message';
 import { ConfigValidationError } from './config/environment';
 
 async function bootstrap(): Promise<void> {
@@ -24,9 +25,7 @@ bootstrap().catch((error: unknown) => {
   if (error instanceof ConfigValidationError) {
     process.stderr.write(`${error.message}\n`);
   } else {
-    process.stderr.write(
-      `start-up failed: ${error instanceof Error ? error.message : String(error)}\n`,
-    );
+    process.stderr.write(`${describeStartupFailure(error)}\n`);
   }
   process.exit(1);
 });

@@ -18,7 +18,8 @@ const DESCRIPTION = `Turns TripleSeat event bookings into exactly one Revel POS 
   is accepted over the exact raw bytes: \`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">\`,
   or a bare hex or base64 HMAC-SHA256 of the raw body, with or without a \`sha256=\` prefix.
 * **Sync API** — \`/api/*\` takes \`Authorization: Bearer <SYNC_API_TOKEN>\`.
-* **Operations** — \`/health/live\`, \`/health/ready\` and \`/metrics\` (Prometheus).
+* **Operations** — \`/health/live\` (process), \`/health/ready\` (load balancer: ledger writable,
+  not draining), \`/health\` (monitoring: reconciliation, worker, upstreams) and \`/metrics\`.
 
 Every error answers \`{ statusCode, error, message, correlationId }\`; the correlation id is also
 sent as \`X-Correlation-Id\` and appears in every log line of the request.`;

@@ -1,6 +1,7 @@
 import type { Browser, Cookie, Locator, Page } from 'playwright-core';
 import { invoiceDocument } from '../sandbox/tripleseat.sandbox';
 import { DatabaseService } from '../src/database/database.service';
+import { SyncWorker } from '../src/sync/sync.worker';
 import { axeViolations, launchBrowser, openPage, type WatchedPage } from './support/browser';
 import { Harness, SECRETS, startHarness } from './support/harness';
 
@@ -154,8 +155,8 @@ describe('operator console in a real browser (e2e)', () => {
     });
     expect([401, 403, 302, 303]).toContain(post.status);
     if (post.status === 302 || post.status === 303) expect(post.location).toBe(SIGN_IN);
-    // The worker polls every 100 ms: time enough for a sync that should not have happened.
-    await sleep(1_000);
+    // A worker turn has looked at the ledger since, with nothing in flight.
+    await h.get(SyncWorker).idle();
     expect(await ledger(EVENT_X)).toBeUndefined();
     expect(h.revel.ordersByLocalId(`Triple Seat_${EVENT_X}`)).toHaveLength(0);
   });
@@ -415,7 +416,7 @@ describe('operator console in a real browser (e2e)', () => {
       });
       expect({ form, status: res.status() }).toEqual({ form, status: 403 });
     }
-    await sleep(1_000);
+    await h.get(SyncWorker).idle();
     expect(await ledger(EVENT_A)).toEqual(before);
     expect(h.revel.ordersByLocalId(`Triple Seat_${EVENT_A}`)).toHaveLength(1);
   });

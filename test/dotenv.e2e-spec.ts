@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { RevelSandbox } from '../sandbox/revel.sandbox';
 import { TripleSeatSandbox } from '../sandbox/tripleseat.sandbox';
-import { AppProcess, freePort, REPO_ROOT, serviceEnv } from './support/app-process';
+import { AppProcess, freePort, serviceEnv, writeEntryPoint } from './support/app-process';
 import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
 
 /**
@@ -24,17 +24,7 @@ describe('Configuration from a .env file (real process)', () => {
     writeFileSync(join(dir, 'locations.json'), JSON.stringify(LOCATIONS));
     // The TypeScript entry point, run from `dir`: ts-node is told where the project is here, in
     // code, so that the environment stays empty.
-    bootstrap = join(dir, 'start.js');
-    writeFileSync(
-      bootstrap,
-      [
-        `require(${JSON.stringify(require.resolve('ts-node'))}).register({`,
-        `  project: ${JSON.stringify(join(REPO_ROOT, 'tsconfig.json'))},`,
-        '  transpileOnly: true,',
-        '});',
-        `require(${JSON.stringify(join(REPO_ROOT, 'src', 'main.ts'))});`,
-      ].join('\n'),
-    );
+    bootstrap = writeEntryPoint(dir);
   });
 
   afterEach(async () => {

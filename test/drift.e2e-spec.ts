@@ -205,13 +205,14 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
   it('should make no Revel call and no per-event TripleSeat call in a reconciliation where nothing changed', async () => {
     const { event } = await inject(64000005);
     await checksDone(64000005);
-    await sleep(300);
+    await h.get(SyncWorker).idle();
     const revelBefore = h.revel.requestCount();
     const eventGetsBefore = h.tripleseat.count(EVENT_GET);
     const res = await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
     const mine = res.body.events.find((e: { eventId: string }) => e.eventId === '64000005');
     expect(mine).toMatchObject({ status: 'INJECTED' });
-    await sleep(500);
+    // The worker has had a turn since, with no order write and no drift check in flight.
+    await h.get(SyncWorker).idle();
     expect(h.revel.requestCount()).toBe(revelBefore);
     expect(h.tripleseat.count(EVENT_GET)).toBe(eventGetsBefore);
 

@@ -183,6 +183,10 @@ run('Database failover (e2e on PostgreSQL, real process)', () => {
     tripleseat.upsertEvent(event);
     expected.push(order);
 
+    const backOffs = () =>
+      app.output().filter((l) => l.includes('worker backing off: the database is unavailable'))
+        .length;
+    const backOffsBefore = backOffs();
     proxy.cut();
     await until(
       'readiness to go 503',
@@ -201,7 +205,12 @@ run('Database failover (e2e on PostgreSQL, real process)', () => {
       headers: { Authorization: `Bearer ${SECRETS.apiToken}` },
     });
     expect(sync.status).toBe(503);
-    await sleep(2_000);
+    // The worker has met the outage on a turn of its own and backs off: the process lives on.
+    await until(
+      'the worker to back off',
+      () => (backOffs() > backOffsBefore ? true : undefined),
+      30_000,
+    );
     expect(app.hasExited).toBe(false);
     expect(await ready()).toBe(503);
 

@@ -81,14 +81,15 @@ describe('OpenAPI document (e2e)', () => {
         'GET /api/sync/events/:id',
         'GET /api/sync/runs',
         'GET /api/sync/runs/:id',
+        'GET /health',
         'GET /health/live',
         'GET /health/ready',
         'GET /metrics',
       ]),
     );
     // The console's routes are HTML pages for people (docs/console.md), not an API: left out on
-    // purpose, and only they.
-    const pages = routes.filter((r) => / \/console(\/|$)/.test(r));
+    // purpose, and only they (with the browsers' /favicon.ico).
+    const pages = routes.filter((r) => / \/(console(\/|$)|favicon\.ico$)/.test(r));
     expect(pages).toEqual(expect.arrayContaining(['GET /console', 'POST /console/sign-in']));
     expect(documented()).toEqual(routes.filter((r) => !pages.includes(r)));
     expect(doc.openapi).toMatch(/^3\./);
@@ -132,6 +133,7 @@ describe('OpenAPI document (e2e)', () => {
       'query:wait',
     ]);
     expect(doc.paths['/health/ready'].get.responses).toHaveProperty('503');
+    expect(doc.paths['/health'].get.responses).toHaveProperty('503');
     expect(doc.paths['/metrics'].get.responses).toHaveProperty('401');
   });
 

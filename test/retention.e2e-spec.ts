@@ -98,7 +98,8 @@ describe('Ledger retention (e2e)', () => {
     // Its record was pruned, so it is not recognised as a duplicate: the event is queued again…
     expect(resent.body).toMatchObject({ reason: 'QUEUED' });
     await first.get(SyncWorker).tick();
-    await new Promise((r) => setTimeout(r, 500));
+    // A later turn ended with nothing in flight: the re-queued event has been handled.
+    await first.get(SyncWorker).idle();
     // …and, having its order, it is only checked: never written twice.
     expect(first.revel.ordersByLocalId('Triple Seat_65000001')).toHaveLength(1);
     const state = (await first.get(LedgerRepository).get('65000001'))?.state;

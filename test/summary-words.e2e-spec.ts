@@ -8,7 +8,7 @@ import {
   createPgSchema,
   PgSchema,
   TEST_DATABASE_URL,
-  warnPostgresSkipped,
+  describeEachDatabase,
 } from './support/pg-schema';
 
 /**
@@ -37,11 +37,9 @@ interface Report {
   events: { eventId: string; status: string; outcome: string; revelOrderId: string | null }[];
 }
 
-const databases: { name: string }[] = [{ name: 'sqlite' }];
-if (TEST_DATABASE_URL) databases.push({ name: 'postgres' });
-else warnPostgresSkipped('summary words e2e');
+const databases: { name: string }[] = [{ name: 'sqlite' }, { name: 'postgres' }];
 
-describe.each(databases)('summary words (e2e, two replicas on $name)', ({ name }) => {
+describeEachDatabase(databases, 'summary words (e2e, two replicas on $name)', ({ name }) => {
   let h: Harness;
   let replica: AppProcess;
   let schema: PgSchema | undefined;

@@ -1,4 +1,5 @@
 import request from 'supertest';
+import { SyncWorker } from '../src/sync/sync.worker';
 import { Harness, startHarness } from './support/harness';
 import {
   createPgSchema,
@@ -159,8 +160,8 @@ describe('kill switch started off (e2e against the sandboxes)', () => {
 
     const event = h.seedEvent({ id: 67000101 });
     expect((await h.webhook(webhookBody(event.id))).status).toBe(200);
-    // Several worker turns (WORKER_POLL_MS is 100 in the harness).
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    // A worker turn has looked at the ledger since the delivery, and left the event alone.
+    await h.get(SyncWorker).idle();
     expect((await h.waitForState(String(event.id), ['PENDING'])).state).toBe('PENDING');
     expect(h.revel.ordersByLocalId(`Triple Seat_${event.id}`)).toHaveLength(0);
 
@@ -173,7 +174,7 @@ describe('kill switch started off (e2e against the sandboxes)', () => {
     await h.api().put('/api/switches/enableConnector').send({ value: false }).expect(200);
     const next = h.seedEvent({ id: 67000102 });
     expect((await h.webhook(webhookBody(next.id))).status).toBe(200);
-    await new Promise((resolve) => setTimeout(resolve, 600));
+    await h.get(SyncWorker).idle();
     expect((await h.waitForState(String(next.id), ['PENDING'])).state).toBe('PENDING');
     expect(h.revel.ordersByLocalId(`Triple Seat_${next.id}`)).toHaveLength(0);
   });

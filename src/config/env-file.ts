@@ -1,3 +1,4 @@
+import { Inject, Injectable, Logger, OnApplicationBootstrap } from '@nestjs/common';
 import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { parseEnv } from 'node:util';
@@ -36,4 +37,29 @@ export function loadEnvFile(
     loaded.push(key);
   }
   return { file: path, loaded };
+}
+
+/** The injection token of the `loadEnvFile` result AppModule.forRoot read. */
+export const ENV_FILE_READ = Symbol('ENV_FILE_READ');
+
+/**
+ * Says at start-up whether a `.env` was read, from where, and which variables it set (names only:
+ * values may be secrets), so a setting that "does nothing" can be traced to its source.
+ */
+@Injectable()
+export class EnvFileReport implements OnApplicationBootstrap {
+  private readonly logger = new Logger('Configuration');
+
+  constructor(@Inject(ENV_FILE_READ) private readonly read: EnvFileResult) {}
+
+  onApplicationBootstrap(): void {
+    if (!this.read.file) return;
+    const names = this.read.loaded;
+    this.logger.log(
+      { file: this.read.file, variables: names },
+      names.length > 0
+        ? `read ${this.read.file}: it set ${names.length} variable${names.length === 1 ? '' : 's'} (${names.join(', ')}); the environment wins over it`
+        : `read ${this.read.file}: every variable in it is already set in the environment, which wins`,
+    );
+  }
 }

@@ -455,9 +455,17 @@ export function tokenProblem(token: string): string | undefined {
   return undefined;
 }
 
+/** class-validator's checks of a value's kind, as opposed to its range or shape. */
+const TYPE_CONSTRAINTS = ['isInt', 'isNumber', 'isBoolean', 'isString', 'isNotEmpty'];
+
+/** One message per problem: a value that is not a number is not also "less than 0". */
 function describe(error: ValidationError): string[] {
   if (error.value === undefined) return [`${error.property}: is required but not set`];
-  const problems = Object.values(error.constraints ?? {}).join('; ');
+  const constraints = error.constraints ?? {};
+  // The kind of value first: "abc" is not a number, which says more than any range would.
+  const kind = TYPE_CONSTRAINTS.find((name) => constraints[name] !== undefined);
+  const first = kind ? constraints[kind] : Object.values(constraints)[0];
+  const problems = (first ?? 'is not valid').replace(new RegExp(`^${error.property} `), '');
   const shown = SECRET_NAMES.has(error.property)
     ? 'value hidden'
     : `got ${JSON.stringify(error.value)}`;

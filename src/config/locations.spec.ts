@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { validateConfiguration } from './configuration';
 import { ConfigValidationError } from './environment';
-import { loadLocationsFile, parseLocations } from './locations';
+import { jsonErrorOffset, loadLocationsFile, parseLocations } from './locations';
 
 const VALID = {
   '31883': {
@@ -52,6 +52,10 @@ function configurationErrorOf(raw: Record<string, unknown>): ConfigValidationErr
   }
   throw new Error('expected validateConfiguration to throw a ConfigValidationError');
 }
+
+/** What a missing location map's message adds: where to start from. */
+const copyHint = (path: string): string =>
+  `; start from the example: cp config/locations.example.json ${path}, then map your TripleSeat locations (docs/going-live.md)`;
 
 describe(parseLocations.name, () => {
   it('should build the map with numeric establishment and product ids', () => {
@@ -164,7 +168,7 @@ describe(loadLocationsFile.name, () => {
 
     expect(loadLocationsFile(missing)).toEqual({
       map: new Map(),
-      problems: [`LOCATIONS_FILE: cannot read ${missing} (ENOENT)`],
+      problems: [`LOCATIONS_FILE: cannot read ${missing} (ENOENT)${copyHint(missing)}`],
     });
   });
 
@@ -180,7 +184,17 @@ describe(loadLocationsFile.name, () => {
 
     expect(map.size).toBe(0);
     expect(problems).toHaveLength(1);
-    expect(problems[0]).toMatch(new RegExp(`^LOCATIONS_FILE: ${file} is not valid JSON \\(.+\\)$`));
+    // `{ "31883": { name: ` stops at the unquoted key: line 1, column 14.
+    expect(problems[0]).toMatch(
+      new RegExp(`^LOCATIONS_FILE: ${file} is not valid JSON: .+ at line 1, column 14$`),
+    );
+  });
+
+  it('should point at the line and column of a JSON error, not at a character offset', () => {
+    const file = writeLocations('{\n  "31883": {\n    "name" "Pinkbox"\n  }\n}\n');
+    expect(loadLocationsFile(file).problems).toEqual([
+      `LOCATIONS_FILE: ${file} is not valid JSON: Expected ':' after property name at line 3, column 12`,
+    ]);
   });
 
   it('should prefix entry problems with the file they come from', () => {
@@ -213,7 +227,7 @@ describe(validateConfiguration.name, () => {
     expect(error.problems).toEqual([
       expect.stringMatching(/^PORT: .*\(got "abc"\)$/),
       'SYNC_API_TOKEN: is required but not set',
-      `LOCATIONS_FILE: cannot read ${missing} (ENOENT)`,
+      `LOCATIONS_FILE: cannot read ${missing} (ENOENT)${copyHint(missing)}`,
     ]);
     expect(error.message.match(/Invalid configuration:/g)).toHaveLength(1);
   });
@@ -258,7 +272,7 @@ describe(validateConfiguration.name, () => {
     try {
       process.chdir(repoless);
       expect(configurationErrorOf({ ...REQUIRED_ENV }).problems).toEqual([
-        'LOCATIONS_FILE: cannot read ./config/locations.json (ENOENT)',
+        `LOCATIONS_FILE: cannot read ./config/locations.json (ENOENT)${copyHint('./config/locations.json')}`,
       ]);
     } finally {
       process.chdir(cwd);
@@ -276,5 +290,16 @@ describe(validateConfiguration.name, () => {
     } finally {
       chmodSync(file, 0o600);
     }
+  });
+});
+
+describe(jsonErrorOffset.name, () => {
+  it('should find the first character that cannot continue the JSON, or -1 when it is valid', () => {
+    expect(jsonErrorOffset('{"a": [1, 2.5e3, "x\\"y", true, null]}')).toBe(-1);
+    expect(jsonErrorOffset('{"a": 1,}')).toBe(8);
+    expect(jsonErrorOffset('{"a": tru\n}')).toBe(9);
+    expect(jsonErrorOffset('[1, 2] x')).toBe(7);
+    expect(jsonErrorOffset('{"a": "x')).toBe(8);
+    expect(jsonErrorOffset('')).toBe(0);
   });
 });

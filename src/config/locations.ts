@@ -92,13 +92,133 @@ export function parseLocations(
   return { map, problems };
 }
 
+/**
+ * Where JSON text stops being valid: the offset of the first character that cannot continue it
+ * (the text's length when it ends early), or -1 when it is valid. V8's JSON.parse names a
+ * position for some errors only; this always does.
+ */
+export function jsonErrorOffset(text: string): number {
+  let i = 0;
+  const stop = (): never => {
+    throw new JsonStop(i);
+  };
+  const space = (): void => {
+    while (i < text.length && ' \t\n\r'.includes(text[i])) i += 1;
+  };
+  const string = (): void => {
+    i += 1;
+    while (i < text.length) {
+      const c = text[i];
+      if (c === '"') {
+        i += 1;
+        return;
+      }
+      if (c < ' ') stop();
+      i += c === '\\' ? 2 : 1;
+    }
+    stop();
+  };
+  const value = (): void => {
+    space();
+    const c = text[i];
+    if (c === '{' || c === '[') {
+      const close = c === '{' ? '}' : ']';
+      i += 1;
+      space();
+      if (text[i] === close) {
+        i += 1;
+        return;
+      }
+      for (;;) {
+        if (close === '}') {
+          space();
+          if (text[i] !== '"') stop();
+          string();
+          space();
+          if (text[i] !== ':') stop();
+          i += 1;
+        }
+        value();
+        space();
+        if (text[i] === ',') {
+          i += 1;
+          continue;
+        }
+        if (text[i] === close) {
+          i += 1;
+          return;
+        }
+        stop();
+      }
+    }
+    if (c === '"') return string();
+    const number = /-?(0|[1-9]\d*)(\.\d+)?([eE][+-]?\d+)?/y;
+    number.lastIndex = i;
+    const n = number.exec(text);
+    if (n) {
+      i += n[0].length;
+      return;
+    }
+    // A literal stops where it goes wrong: "tru" followed by a line break stops at the break.
+    const literal = ['true', 'false', 'null'].find((l) => l[0] === c);
+    if (!literal) stop();
+    for (const expected of literal ?? '') {
+      if (text[i] !== expected) stop();
+      i += 1;
+    }
+  };
+  try {
+    value();
+    space();
+    if (i < text.length) stop();
+    return -1;
+  } catch (error) {
+    if (error instanceof JsonStop) return error.at;
+    throw error;
+  }
+}
+
+class JsonStop extends Error {
+  constructor(readonly at: number) {
+    super(`invalid JSON at ${at}`);
+  }
+}
+
+/**
+ * A JSON.parse error as a person finds it in an editor: "Unexpected number at line 3, column 6",
+ * not a character offset, and without V8's echo of the file's text.
+ */
+export function jsonError(text: string, error: Error): string {
+  const found = jsonErrorOffset(text);
+  const offset = found >= 0 ? found : text.length;
+  const before = text.slice(0, offset).split('\n');
+  const line = before.length;
+  const column = before[before.length - 1].length + 1;
+  const what = error.message
+    .split(/, (?:\.\.\.)?"/)[0]
+    .replace(/\s*\(line \d+ column \d+\)/, '')
+    .replace(/ in JSON at position \d+/, '')
+    .replace(/ at position \d+/, '')
+    .replace(/ of JSON input$/, ' of the file')
+    .replace(/\n/g, '\\n')
+    .replace(/\r/g, '\\r');
+  return `${what} at line ${line}, column ${column}`;
+}
+
 export function loadLocationsFile(path: string): { map: LocationMap; problems: string[] } {
   let text: string;
   try {
     text = readFileSync(path, 'utf8');
   } catch (error) {
     const reason = (error as NodeJS.ErrnoException).code ?? String(error);
-    return { map: new Map(), problems: [`LOCATIONS_FILE: cannot read ${path} (${reason})`] };
+    const hint =
+      reason === 'ENOENT'
+        ? `; start from the example: cp config/locations.example.json ${path}, then map your TripleSeat locations (docs/going-live.md)`
+        : '';
+    return {
+      map: new Map(),
+      problems: [`LOCATIONS_FILE: cannot read ${path} (${reason})${hint}`],
+    };
   }
   let json: unknown;
   try {
@@ -106,7 +226,7 @@ export function loadLocationsFile(path: string): { map: LocationMap; problems: s
   } catch (error) {
     return {
       map: new Map(),
-      problems: [`LOCATIONS_FILE: ${path} is not valid JSON (${(error as Error).message})`],
+      problems: [`LOCATIONS_FILE: ${path} is not valid JSON: ${jsonError(text, error as Error)}`],
     };
   }
   return parseLocations(json, `LOCATIONS_FILE ${path}`);

@@ -1,4 +1,5 @@
-import { Get, Header, Inject, Query } from '@nestjs/common';
+import { Get, Header, Inject, Post, Query, Res } from '@nestjs/common';
+import type { Response } from 'express';
 import { ConfigType } from '@nestjs/config';
 import { Clock } from '../common/clock';
 import { syncConfig } from '../config/configuration';
@@ -11,11 +12,16 @@ import { ConsoleSession } from './console-auth.service';
 import { BoardRow, ConsoleBoardRepository } from './console-board.repository';
 import { CurrentSession } from './console.guard';
 import { ConsolePages } from './console-pages.decorator';
-import { noticeOf, optionalText } from './console.forms';
-import { ConsoleViews, dayLabel, siteTime } from './console.views';
+import { noticeOf, optionalText, withNotice } from './console.forms';
+import { ageText, ConsoleViews, dayLabel } from './console.views';
 import { reasonInWords } from './reason-words';
 
 const PAGE_SIZE = 50;
+/**
+ * "Run checks now" runs the go-live checks at most this often per replica; a press sooner shows
+ * the latest run instead, so the button cannot spend the upstreams' rate limits.
+ */
+export const GO_LIVE_CHECKS_MIN_INTERVAL_MS = 60_000;
 
 /** The today board and health at a glance. */
 @ConsolePages()
@@ -139,7 +145,6 @@ export class ConsoleBoardController {
   }
 
   private rowView(row: BoardRow) {
-    const loc = row.location_key ? this.config.locations.get(row.location_key) : undefined;
     const summary = parseOrderSummary(row.order_summary);
     return {
       eventId: row.event_id,
@@ -148,7 +153,7 @@ export class ConsoleBoardController {
       state: row.state,
       reason: row.reason ?? '',
       why: reasonInWords(row.reason),
-      heldUntil: row.state === 'HELD' ? siteTime(row.next_attempt_at, loc?.timezone) : '',
+      heldUntil: row.state === 'HELD' ? this.views.time(row.next_attempt_at) : '',
       revelOrderId: row.revel_order_id,
       total: summary?.finalTotal ?? '',
       unmatched: (summary?.unmatched ?? []).map((u) => `${u.name} × ${u.quantity}`),
@@ -159,18 +164,22 @@ export class ConsoleBoardController {
 
   @Get('health')
   @Header('Content-Type', 'text/html; charset=utf-8')
-  async healthPage(@CurrentSession() session: ConsoleSession): Promise<string> {
+  async healthPage(
+    @CurrentSession() session: ConsoleSession,
+    @Query('notice') notice: unknown,
+  ): Promise<string> {
     const now = this.clock.now().getTime();
-    const [last, lastSuccess, backlog, failures, doctor] = await Promise.all([
+    // A page view never calls an upstream: it shows the latest go-live run, with its age.
+    const latest = this.doctor.latest();
+    const [last, lastSuccess, backlog, failures] = await Promise.all([
       this.ledger.lastRun(),
       this.ledger.lastRun('succeeded'),
       this.board.backlog(now),
       this.board.failedSince(now - 86_400_000, 20),
-      this.doctor.run(),
     ]);
     const runText = (run: typeof last) =>
       run
-        ? `${run.kind} run #${run.id}, ${run.status}, started ${siteTime(Number(run.started_at))}${run.finished_at ? `, finished ${siteTime(Number(run.finished_at))}` : ''}${summaryText(run.summary)}${run.error ? ` — ${run.error}` : ''}`
+        ? `${run.kind} run #${run.id}, ${run.status}, started ${this.views.time(Number(run.started_at))}${run.finished_at ? `, finished ${this.views.time(Number(run.finished_at))}` : ''}${summaryText(run.summary)}${run.error ? ` — ${run.error}` : ''}`
         : 'none yet';
     const interval = this.scheduler.intervalMs;
     return this.views.render(
@@ -183,7 +192,7 @@ export class ConsoleBoardController {
           last: runText(last),
           lastSuccess: runText(lastSuccess),
           next: this.config.reconcileEnabled
-            ? siteTime((this.scheduler.slotAt(new Date(now)) + 1) * interval)
+            ? this.views.time((this.scheduler.slotAt(new Date(now)) + 1) * interval)
             : 'none (off)',
         },
         backlog,
@@ -196,9 +205,23 @@ export class ConsoleBoardController {
             reason: r.reason ?? '',
           })),
         },
-        doctor,
+        doctor: latest
+          ? {
+              checks: latest.report.checks,
+              ranAt: this.views.time(latest.at.getTime()),
+              age: ageText(latest.at.getTime(), now),
+            }
+          : undefined,
+        notice: noticeOf(notice),
       },
     );
+  }
+
+  /** "Run checks now": runs the go-live checks unless they ran within the last minute. */
+  @Post('health/checks')
+  async runChecks(@Res() res: Response): Promise<void> {
+    const { ran } = await this.doctor.runUnlessRecent(GO_LIVE_CHECKS_MIN_INTERVAL_MS);
+    res.redirect(303, withNotice('/console/health#h-doctor', ran ? 'checked' : 'checked-recently'));
   }
 }
 

@@ -1,5 +1,5 @@
 import { Kysely } from 'kysely';
-import { SpecDatabase, specDatabases } from '../../test/support/pg-schema';
+import { describeEachDatabase, SpecDatabase, specDatabases } from '../../test/support/pg-schema';
 import { Database, LedgerState, NewSyncEvent } from '../database/database.types';
 import { ConsoleBoardRepository, DateWindow } from './console-board.repository';
 
@@ -42,7 +42,8 @@ const week: DateWindow[] = [
   { locationKey: 'B', from: '2026-11-26', to: '2026-12-03' },
 ];
 
-describe.each(specDatabases('console-board'))(
+describeEachDatabase(
+  specDatabases('console-board'),
   `${ConsoleBoardRepository.name} on $name`,
   (target) => {
     let db: Kysely<Database>;

@@ -19,7 +19,7 @@ import { ConsoleSession } from './console-auth.service';
 import { CurrentSession } from './console.guard';
 import { ConsolePages } from './console-pages.decorator';
 import { eventIdOf, noticeOf, optionalText, withNotice } from './console.forms';
-import { ConsoleViews, dayLabel, siteTime } from './console.views';
+import { ConsoleViews, dayLabel, priceText } from './console.views';
 import { reasonInWords } from './reason-words';
 
 const MAX_RESULTS = 25;
@@ -110,10 +110,10 @@ export class ConsoleEventsController {
           attempts: row.attempts,
           locationName: loc?.name ?? row.location_key ?? '',
           date: dayLabel(row.event_date),
-          heldUntil: row.state === 'HELD' ? siteTime(row.next_attempt_at, loc?.timezone) : '',
-          nextAttempt: row.state === 'PENDING' ? siteTime(row.next_attempt_at, loc?.timezone) : '',
+          heldUntil: row.state === 'HELD' ? this.views.time(row.next_attempt_at) : '',
+          nextAttempt: row.state === 'PENDING' ? this.views.time(row.next_attempt_at) : '',
           revelOrderId: row.revel_order_id,
-          updatedAt: siteTime(row.updated_at, loc?.timezone),
+          updatedAt: this.views.time(row.updated_at),
         },
         canRetry: row.state === 'FAILED' || row.state === 'SKIPPED' || row.state === 'DRY_RUN',
         heldForLines: row.state === 'HELD' && row.reason === ReasonCode.UNMATCHED_ITEMS,
@@ -132,7 +132,7 @@ export class ConsoleEventsController {
           .map((l) => ({ name: l.sourceName, product: `${l.name} #${l.productId}` })),
         drift: parseDriftRecord(row.drift)?.changes ?? null,
         history: [...history].reverse().map((h) => ({
-          at: siteTime(h.at, loc?.timezone),
+          at: this.views.time(h.at),
           state: h.state,
           reason: h.reason ?? '',
           why: reasonInWords(h.reason),
@@ -301,7 +301,7 @@ export class ConsoleEventsController {
       products: found.map((p) => ({
         id: p.id,
         name: p.name,
-        price: p.price === null ? '' : String(p.price),
+        price: priceText(p.price),
       })),
       csrf: session.csrfToken,
       location: location.key,

@@ -23,7 +23,7 @@ import { ConsoleSession } from './console-auth.service';
 import { CurrentSession } from './console.guard';
 import { ConsolePages } from './console-pages.decorator';
 import { consolePath, noticeOf, requiredText, withNotice } from './console.forms';
-import { ConsoleViews, siteTime } from './console.views';
+import { ConsoleViews } from './console.views';
 
 const SWITCH_TEXT: Record<SwitchName, { title: string; on: string; off: string; explain: string }> =
   {
@@ -84,7 +84,7 @@ export class ConsoleSettingsController {
           productId: r.product_id,
           productName: names.get(`${r.location_key}:${r.product_id}`) ?? '',
           note: r.note,
-          updatedAt: siteTime(r.updated_at, this.config.locations.get(r.location_key)?.timezone),
+          updatedAt: this.views.time(r.updated_at),
         })),
         notice: noticeOf(notice),
         problem: '',
@@ -191,13 +191,13 @@ export class ConsoleSettingsController {
             sourceText:
               s.source === 'environment'
                 ? 'Never flipped: the start-up value from the environment applies.'
-                : `Set ${s.updatedAt ? siteTime(s.updatedAt.getTime()) : ''} by ${s.updatedBy ?? 'unknown'}.`,
+                : `Set ${s.updatedAt ? this.views.time(s.updatedAt.getTime()) : ''} by ${s.updatedBy ?? 'unknown'}.`,
             next: s.value ? 'false' : 'true',
             button: s.value ? words.off : words.on,
           };
         }),
         flips: flips.map((f) => ({
-          at: siteTime(Number(f.at)),
+          at: this.views.time(Number(f.at)),
           title: SWITCH_TEXT[f.name].title,
           value: Number(f.value) ? 'on' : 'off',
           actor: f.actor,

@@ -15,6 +15,9 @@ export const NOTICES = {
   written: 'Written without the unmatched lines: the kitchen must add them by hand.',
   removed: 'Mapping removed.',
   flipped: 'Switch changed. Every replica uses the new value within a few seconds.',
+  checked: 'The go-live checks ran just now.',
+  'checked-recently':
+    'The go-live checks ran less than a minute ago, so they were not run again: this is that run.',
 } as const satisfies Record<string, string>;
 
 /** A required form field: 400 naming it when it is missing, empty or too long. */

@@ -14,6 +14,7 @@ import { ConsoleEventsController } from './console-events.controller';
 import { ConsoleSettingsController } from './console-settings.controller';
 import { ConsoleGuard } from './console.guard';
 import { ConsoleViews } from './console.views';
+import { FaviconController } from './favicon.controller';
 
 /** The operator console at /console (CONSOLE_ENABLED=false answers 404 on every route). */
 @Module({
@@ -23,6 +24,7 @@ import { ConsoleViews } from './console.views';
     ConsoleBoardController,
     ConsoleEventsController,
     ConsoleSettingsController,
+    FaviconController,
   ],
   providers: [
     ConsoleViews,

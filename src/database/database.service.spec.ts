@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { Kysely, Migrator, sql } from 'kysely';
 import type { appConfig } from '../config/configuration';
@@ -18,6 +19,7 @@ import {
   openDatabase,
 } from './database.service';
 import { Database, LEGACY_LEDGER_ID } from './database.types';
+import { warnPostgresSkipped } from '../../test/support/pg-schema';
 import { initialMigration } from './migrations/001-initial';
 import { driftMigration } from './migrations/002-drift';
 import { runLeaseMigration } from './migrations/003-run-lease';
@@ -185,9 +187,7 @@ describe(`${DatabaseService.name} on sqlite`, () => {
 });
 
 const pg = pgUrl ? describe : describe.skip;
-if (!pgUrl) {
-  process.stdout.write('TEST_DATABASE_URL is not set: the PostgreSQL half was NOT run\n');
-}
+if (!pgUrl) warnPostgresSkipped(`${DatabaseService.name} on postgres`);
 
 pg(`${DatabaseService.name} on postgres`, () => {
   const base = pgUrl ?? '';
@@ -236,16 +236,24 @@ pg(`${DatabaseService.name} on postgres`, () => {
     const errors: unknown[] = [];
     const onUncaught = (error: unknown) => errors.push(error);
     process.on('uncaughtException', onUncaught);
+    const warn = jest.spyOn(Logger.prototype, 'warn');
     try {
       const before = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db.db);
       const pid = before.rows[0].pid;
+      // The pool hears of it on the idle socket and says so; the process must not end.
+      const heard = new Promise<void>((resolve) => {
+        warn.mockImplementation((...args: unknown[]) => {
+          if (args.some((a) => String(a).includes('an idle database connection was lost')))
+            resolve();
+        });
+      });
       await sql`select pg_terminate_backend(${pid})`.execute(admin);
-      // The pool hears of it on the idle socket; the process must not end.
-      await new Promise((r) => setTimeout(r, 300));
+      await heard;
       const after = await sql<{ pid: number }>`select pg_backend_pid() as pid`.execute(db.db);
       expect(after.rows[0].pid).not.toBe(pid);
       expect((await db.probeWrite({ fresh: true })).ok).toBe(true);
     } finally {
+      warn.mockRestore();
       process.off('uncaughtException', onUncaught);
       await db.onApplicationShutdown();
     }

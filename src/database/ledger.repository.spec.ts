@@ -1,8 +1,8 @@
-import { SpecDatabase, specDatabases } from '../../test/support/pg-schema';
+import { describeEachDatabase, SpecDatabase, specDatabases } from '../../test/support/pg-schema';
 import { ManualClock } from '../common/clock';
 import { LedgerRepository } from './ledger.repository';
 
-describe.each(specDatabases('ledger'))(`${LedgerRepository.name} on $name`, (target) => {
+describeEachDatabase(specDatabases('ledger'), `${LedgerRepository.name} on $name`, (target) => {
   let ledger: LedgerRepository;
   const clock = new ManualClock(new Date('2026-03-01T18:00:00Z'));
 

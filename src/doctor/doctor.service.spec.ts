@@ -452,7 +452,7 @@ describe(DoctorService.name, () => {
     const items = row(report, LA_CHECKS.items);
     expect(items.ok).toBe(false);
     expect(items.detail).toBe(
-      '3 recent events checked: 1 line item would not resolve to a Revel product: "MAPLE BARZ" (event 2, 3; closest "MAPLE BAR" 0.71)',
+      '3 recent events checked: 1 line item would not resolve to a Revel product: "MAPLE BARZ" (event 2, 3; closest "MAPLE BAR", 71% similar)',
     );
     expect(items.fix).toContain('LOCATIONS_FILE "31883".products');
     expect(row(report, SG_CHECKS.items).ok).toBe(true);

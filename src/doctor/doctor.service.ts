@@ -147,6 +147,10 @@ function describeDraft(draft: OrderDraft): string {
 @Injectable()
 export class DoctorService {
   private readonly logger = new Logger(DoctorService.name);
+  /** The latest finished run in this process, whoever asked for it (API, CLI, console). */
+  private latestRun?: { report: DoctorReport; at: Date };
+  /** A run in progress: callers arriving meanwhile share it instead of calling upstream again. */
+  private inProgress?: Promise<DoctorReport>;
 
   constructor(
     @Inject(tripleseatConfig.KEY)
@@ -160,7 +164,43 @@ export class DoctorService {
     private readonly clock: Clock,
   ) {}
 
-  async run(): Promise<DoctorReport> {
+  /** The latest finished run in this process and when it finished; undefined before the first. */
+  latest(): { report: DoctorReport; at: Date } | undefined {
+    return this.latestRun;
+  }
+
+  /**
+   * Runs the checks now, unless the latest run finished less than `minIntervalMs` ago: then
+   * answers that run without calling any upstream (`ran: false`). The console's "Run checks now"
+   * uses it, so a button pressed in a loop cannot spend the upstreams' rate limits.
+   */
+  async runUnlessRecent(
+    minIntervalMs: number,
+  ): Promise<{ ran: boolean; report: DoctorReport; at: Date }> {
+    const latest = this.latestRun;
+    if (latest && this.clock.now().getTime() - latest.at.getTime() < minIntervalMs) {
+      return { ran: false, ...latest };
+    }
+    const report = await this.run();
+    return { ran: true, report, at: this.latestRun?.at ?? this.clock.now() };
+  }
+
+  /** Runs every check now (concurrent callers share one run) and keeps the report as the latest. */
+  run(): Promise<DoctorReport> {
+    if (!this.inProgress) {
+      this.inProgress = this.runChecks()
+        .then((report) => {
+          this.latestRun = { report, at: this.clock.now() };
+          return report;
+        })
+        .finally(() => {
+          this.inProgress = undefined;
+        });
+    }
+    return this.inProgress;
+  }
+
+  private async runChecks(): Promise<DoctorReport> {
     const checks: DoctorCheck[] = [];
     const add = (row: DoctorCheck): boolean => {
       checks.push(this.clean(row));
@@ -519,7 +559,7 @@ export class DoctorService {
           const entry = unmatched.get(item.name) ?? { events: new Set<string>() };
           entry.events.add(id);
           if (item.closest) {
-            entry.closest = `closest "${item.closest.name}" ${item.closest.score.toFixed(2)}`;
+            entry.closest = `closest "${item.closest.name}", ${Math.round(item.closest.score * 100)}% similar`;
           }
           unmatched.set(item.name, entry);
         }

@@ -1,4 +1,4 @@
-import { SpecDatabase, specDatabases } from '../../test/support/pg-schema';
+import { describeEachDatabase, SpecDatabase, specDatabases } from '../../test/support/pg-schema';
 import { ManualClock } from '../common/clock';
 import type { Location } from '../config/locations';
 import { ProductMappingRow } from '../database/database.types';
@@ -13,7 +13,7 @@ const tropicana: Location = {
   menuItems: { '5001': 579, '5002': 590 },
 };
 
-describe.each(specDatabases('mappings'))(`${MappingsRepository.name} on $name`, (target) => {
+describeEachDatabase(specDatabases('mappings'), `${MappingsRepository.name} on $name`, (target) => {
   let mappings: MappingsRepository;
   const clock = new ManualClock(new Date('2026-03-01T18:00:00Z'));
 

@@ -42,6 +42,10 @@ export interface LedgerMetricsSource {
 @Injectable()
 export class MetricsService implements HttpMetrics, OnModuleDestroy {
   private readonly logger = new Logger(MetricsService.name);
+  private readonly lastAnswers = new Map<
+    UpstreamName,
+    { status: string; route: string; at: number }
+  >();
   readonly registry = new Registry();
   private source?: LedgerMetricsSource;
 
@@ -197,6 +201,15 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
   observeUpstreamRequest(api: UpstreamName, route: string, status: string, seconds: number): void {
     this.upstreamRequests.inc({ api, route, status });
     this.upstreamDuration.observe({ api, route }, seconds);
+    this.lastAnswers.set(api, { status, route, at: Date.now() });
+  }
+
+  /**
+   * The answer to the latest request this process sent to `api` (an HTTP status or an error code
+   * such as TIMEOUT), for the monitoring health check: it looks at traffic, never sends any.
+   */
+  lastUpstreamAnswer(api: UpstreamName): { status: string; route: string; at: number } | undefined {
+    return this.lastAnswers.get(api);
   }
 
   countUpstreamRetry(api: UpstreamName): void {

@@ -3,13 +3,18 @@ import { LoggerService } from '@nestjs/common';
 import { ConfigType } from '@nestjs/config';
 import { Test, TestingModule } from '@nestjs/testing';
 import { SmtpCapture } from '../../test/support/smtp-capture';
+import { ManualClock } from '../common/clock';
 import { mailConfig } from '../config/configuration';
-import { MAIL_DIGEST_WINDOW_MS, MailerService } from './mailer.service';
+import { MAIL_DIGEST_CLOCK, MAIL_DIGEST_WINDOW_MS, MailerService } from './mailer.service';
 import { EventFailedNotice, OrderInjectedNotice } from './notification.types';
 
 const USER = 'sync-bot';
 // Characters that need percent-encoding in a URL, so both spellings are checked in the logs.
 const PASSWORD = 'S3cret/p@ss:word';
+/**
+ * The digest window, measured on a ManualClock: only `clock.advance` ends it, however slow the
+ * machine. (Real time only paces how often the service looks at the clock.)
+ */
 const WINDOW_MS = 200;
 
 interface LogLine {
@@ -77,8 +82,6 @@ function failure(eventId: string, reason = 'UPSTREAM_UNAVAILABLE'): EventFailedN
   };
 }
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
 async function closedPort(): Promise<number> {
   const server = createServer();
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -92,6 +95,7 @@ describe(MailerService.name, () => {
   let smtpUrl: string;
   let logger: CaptureLogger;
   let moduleRef: TestingModule | undefined;
+  let clock: ManualClock;
 
   /** `overrides` may set smtpUrl to undefined: SMTP not configured. */
   async function createMailer(
@@ -108,6 +112,7 @@ describe(MailerService.name, () => {
         MailerService,
         { provide: mailConfig.KEY, useValue: cfg },
         { provide: MAIL_DIGEST_WINDOW_MS, useValue: WINDOW_MS },
+        { provide: MAIL_DIGEST_CLOCK, useValue: clock },
       ],
     })
       .setLogger(logger)
@@ -117,6 +122,7 @@ describe(MailerService.name, () => {
   }
 
   beforeEach(async () => {
+    clock = new ManualClock(new Date('2026-05-01T17:00:00Z'));
     logger = new CaptureLogger();
     smtp = new SmtpCapture({ auth: { user: USER, pass: PASSWORD } });
     smtpUrl = (await smtp.start()).url;
@@ -228,13 +234,14 @@ describe(MailerService.name, () => {
     await mailer.eventFailed(failure('532', 'NO_ITEMS_MATCHED'));
     await mailer.eventFailed(failure('533', 'NO_ITEMS_MATCHED'));
 
-    const digest = await smtp.waitFor((m) => m.subject.includes('need attention'), WINDOW_MS * 10);
+    clock.advance(WINDOW_MS);
+    const digest = await smtp.waitFor((m) => m.subject.includes('need attention'));
     expect(digest.subject).toBe('3 TripleSeat events need attention (1 failed to sync, 2 skipped)');
     expect(digest.text).toContain('- Event #531: FAILED UPSTREAM_UNAVAILABLE');
     expect(digest.text).toContain('- Event #532: SKIPPED NO_ITEMS_MATCHED');
   });
 
-  it('should gather 5 further failures within the window into exactly one digest', async () => {
+  it('should gather every further failure within the window, to its last millisecond, into exactly one digest', async () => {
     const mailer = await createMailer();
     await mailer.eventFailed(failure('600'));
 
@@ -244,10 +251,15 @@ describe(MailerService.name, () => {
       ),
     );
     expect(gathered).toEqual([false, false, false, false, false]);
+    // Just before the window's end, a sixth is gathered too.
+    clock.advance(WINDOW_MS - 1);
+    await expect(mailer.eventFailed(failure('606'))).resolves.toBe(false);
+    await smtp.waitFor((m) => m.subject.includes('#600'));
     expect(smtp.messages).toHaveLength(1);
 
-    const digest = await smtp.waitFor((m) => m.subject.includes('events failed'), WINDOW_MS * 10);
-    expect(digest.subject).toBe('5 TripleSeat events failed to sync');
+    clock.advance(1);
+    const digest = await smtp.waitFor((m) => m.subject.includes('events failed'));
+    expect(digest.subject).toBe('6 TripleSeat events failed to sync');
     for (const [i, id] of ['601', '602', '603', '604', '605'].entries()) {
       const reason = i % 2 === 0 ? 'UPSTREAM_UNAVAILABLE' : 'VALIDATION_FAILED';
       expect(digest.text).toContain(`- Event #${id}: FAILED ${reason}`);
@@ -255,15 +267,22 @@ describe(MailerService.name, () => {
     }
     expect(digest.text).not.toContain('#600');
 
-    // The window after the digest closes empty: nothing more is sent.
-    await sleep(WINDOW_MS * 3);
-    expect(smtp.messages).toHaveLength(2);
+    // The window the digest opened closes empty: nothing is pending, and the next failure after
+    // it is sent at once, as the third and last e-mail.
+    clock.advance(WINDOW_MS);
+    await expect(mailer.flush()).resolves.toBe(false);
+    await expect(mailer.eventFailed(failure('607'))).resolves.toBe(true);
+    expect(smtp.messages.map((m) => m.subject)).toEqual([
+      'TripleSeat event #600 failed to sync (UPSTREAM_UNAVAILABLE)',
+      '6 TripleSeat events failed to sync',
+      'TripleSeat event #607 failed to sync (UPSTREAM_UNAVAILABLE)',
+    ]);
   });
 
   it('should send a failure at once again after a quiet period', async () => {
     const mailer = await createMailer();
     await mailer.eventFailed(failure('700'));
-    await sleep(WINDOW_MS * 2);
+    clock.advance(WINDOW_MS);
 
     await expect(mailer.eventFailed(failure('701'))).resolves.toBe(true);
 

@@ -9,6 +9,7 @@ import {
 import { ConfigType } from '@nestjs/config';
 import type { Transporter } from 'nodemailer';
 import type SMTPTransport from 'nodemailer/lib/smtp-transport';
+import { Clock } from '../common/clock';
 import { currentCorrelationId } from '../common/correlation/correlation-id';
 import { mailConfig } from '../config/configuration';
 import {
@@ -26,6 +27,13 @@ import {
 export const MAIL_DIGEST_WINDOW_MS = Symbol('MAIL_DIGEST_WINDOW_MS');
 
 export const DEFAULT_DIGEST_WINDOW_MS = 60_000;
+
+/**
+ * The clock the digest window is measured on. Optional provider: wall-clock time by default (a mail
+ * storm is about real minutes, whatever business time the app's Clock says); a unit test provides a
+ * ManualClock to end the window exactly when it chooses.
+ */
+export const MAIL_DIGEST_CLOCK = Symbol('MAIL_DIGEST_CLOCK');
 
 /**
  * A digest lists at most this many events; an outage touching thousands of events still yields a
@@ -69,7 +77,12 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
   private transport?: Transporter<SMTPTransport.SentMessageInfo>;
   private offReason?: string;
 
-  /** Set while a digest window is open: failures are then gathered rather than sent. */
+  /**
+   * Set while a digest window is open: failures are then gathered rather than sent. The window is
+   * measured on MAIL_DIGEST_CLOCK (a test moves it by hand); the timer only wakes the service to
+   * look.
+   */
+  private windowEndsAt?: number;
   private windowTimer?: NodeJS.Timeout;
   private pending: StampedNotice[] = [];
   /** Notices beyond MAX_DIGEST_ENTRIES in the current window, counted by state but not listed. */
@@ -79,6 +92,7 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
   constructor(
     @Inject(mailConfig.KEY) cfg: ConfigType<typeof mailConfig>,
     @Optional() @Inject(MAIL_DIGEST_WINDOW_MS) digestWindowMs?: number,
+    @Optional() @Inject(MAIL_DIGEST_CLOCK) private readonly clock: Clock = new Clock(),
   ) {
     this.digestWindowMs = digestWindowMs ?? DEFAULT_DIGEST_WINDOW_MS;
     this.from = cfg.from;
@@ -179,7 +193,11 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
       state: stateOf(notice),
       correlationId: notice.correlationId ?? currentCorrelationId(),
     };
-    if (this.windowTimer) {
+    // A window whose time is up closes now, even if its timer has not fired yet.
+    if (this.windowEndsAt !== undefined && this.clock.now().getTime() >= this.windowEndsAt) {
+      this.closeWindow();
+    }
+    if (this.windowEndsAt !== undefined) {
       if (this.pending.length < MAX_DIGEST_ENTRIES) this.pending.push(stamped);
       else this.overflow[stamped.state] += 1;
       return Promise.resolve(false);
@@ -202,17 +220,35 @@ export class MailerService implements OnModuleInit, OnApplicationShutdown {
   flush(): Promise<boolean> {
     clearTimeout(this.windowTimer);
     this.windowTimer = undefined;
+    this.windowEndsAt = undefined;
     return this.sendDigest();
   }
 
   private openWindow(): void {
-    this.windowTimer = setTimeout(() => this.closeWindow(), this.digestWindowMs);
+    this.windowEndsAt = this.clock.now().getTime() + this.digestWindowMs;
+    this.wakeIn(this.digestWindowMs);
+  }
+
+  private wakeIn(ms: number): void {
+    clearTimeout(this.windowTimer);
+    this.windowTimer = setTimeout(() => this.onWake(), Math.max(1, ms));
     // A pending digest must not keep the process alive; shutdown flushes it instead.
     this.windowTimer.unref();
   }
 
-  private closeWindow(): void {
+  /** The timer fired: close the window if its time is up on the Clock, else look again later. */
+  private onWake(): void {
     this.windowTimer = undefined;
+    if (this.windowEndsAt === undefined) return;
+    const left = this.windowEndsAt - this.clock.now().getTime();
+    if (left > 0) this.wakeIn(Math.min(left, this.digestWindowMs));
+    else this.closeWindow();
+  }
+
+  private closeWindow(): void {
+    clearTimeout(this.windowTimer);
+    this.windowTimer = undefined;
+    this.windowEndsAt = undefined;
     if (this.pending.length === 0) return;
     // A new window opens at once so that a lasting outage yields one digest per window, not a
     // burst of single mails after each digest.

@@ -89,7 +89,12 @@ export function summarizeDraft(draft: OrderDraft, event?: TripleSeatEvent): Orde
       lineTotal: centsToDecimalString(l.lineTotalCents),
       match: l.match,
     })),
-    unmatched: draft.unmatched,
+    // Similarity to two decimals: a score is a hint for a person, not a measurement.
+    unmatched: draft.unmatched.map((u) =>
+      u.closest
+        ? { ...u, closest: { ...u.closest, score: Math.round(u.closest.score * 100) / 100 } }
+        : u,
+    ),
     subtotal: centsToDecimalString(draft.subtotalCents),
     discount: centsToDecimalString(draft.discountCents),
     surcharge: centsToDecimalString(draft.surchargeCents),

@@ -62,6 +62,9 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   private readonly recentSources: string[] = [];
   /** Wall-clock time of the last completed loop turn (for the health check). */
   lastTickAt = Date.now();
+  /** Loop turns started so far, and who waits for one that starts later and ends with nothing in flight. */
+  private turnsStarted = 0;
+  private idleWaiters: { after: number; resolve: () => void }[] = [];
 
   constructor(
     @Inject(syncConfig.KEY) private readonly config: ConfigType<typeof syncConfig>,
@@ -132,6 +135,23 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
     return this.checking.size;
   }
 
+  /**
+   * Resolves once a loop turn that started after this call has ended with no event and no drift
+   * check in flight: the worker has looked at the ledger since, and finished whatever it found. The
+   * signal a test awaits before asserting that nothing was written.
+   */
+  idle(): Promise<void> {
+    return new Promise((resolve) => this.idleWaiters.push({ after: this.turnsStarted, resolve }));
+  }
+
+  private settleIdleWaiters(turn: number): void {
+    if (this.inFlight.size > 0 || this.checking.size > 0) return;
+    const ready = this.idleWaiters.filter((w) => turn > w.after);
+    if (ready.length === 0) return;
+    this.idleWaiters = this.idleWaiters.filter((w) => turn <= w.after);
+    for (const waiter of ready) waiter.resolve();
+  }
+
   /** Asks for a turn now (a webhook just queued work). */
   wake(): void {
     if (this.stopping) return;
@@ -159,6 +179,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
   async tick(): Promise<number> {
     if (this.ticking || this.stopping) return 0;
     this.ticking = true;
+    const turn = ++this.turnsStarted;
     let claimed = 0;
     let checks = 0;
     let failed = false;
@@ -191,6 +212,7 @@ export class SyncWorker implements OnApplicationBootstrap, OnApplicationShutdown
       this.ticking = false;
       this.lastTickAt = Date.now();
     }
+    this.settleIdleWaiters(turn);
     if (!failed && this.failedTurns > 0) {
       this.logger.log(
         { failedTurns: this.failedTurns },

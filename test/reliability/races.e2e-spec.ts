@@ -133,9 +133,21 @@ describePg('reliability: races for one event across two replicas (PostgreSQL)', 
       async () => (unsettled(await ledgerRows(db)).length === 0 ? true : undefined),
       30_000,
     );
-    // Late wake-ups and lease expiries get their chance to do harm before the audit.
-    await new Promise((r) => setTimeout(r, 1_500));
+    // Late wake-ups and lease expiries get their chance to do harm before the audit: no row is
+    // held under a live lease any more (a worker still writing would hold one), and the ledger is
+    // still settled once every lease has been given up or has run out.
+    await until(
+      'every lease to be released or to run out',
+      async () =>
+        (await ledgerRows(db)).every(
+          (r) => r.lease_owner === null || Number(r.lease_expires_at ?? 0) <= Date.now(),
+        )
+          ? true
+          : undefined,
+      30_000,
+    );
     const rows = await ledgerRows(db);
+    expect(unsettled(rows)).toEqual([]);
     const audit = auditExactlyOnce(revel, new Map(rows.map((r) => [r.event_id, r])), expected, []);
 
     printFigures('Races', [

@@ -1,6 +1,7 @@
 import { ChildProcess, spawn } from 'node:child_process';
 import { createServer } from 'node:net';
-import { resolve } from 'node:path';
+import { writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
 import { SECRETS } from './harness';
 
 /** The repository root: the child runs `src/main.ts` from here, as an operator would. */
@@ -274,4 +275,24 @@ export class AppProcess {
       this.partial[stream] = '';
     }
   }
+}
+
+/**
+ * Writes `dir/start.js`, which runs the service's TypeScript entry point from `dir` with ts-node
+ * told in code where the project is (so that the child's environment can stay empty); returns its
+ * path, for `AppProcess.spawn(env, port, { cwd: dir, args: [path] })`.
+ */
+export function writeEntryPoint(dir: string): string {
+  const path = join(dir, 'start.js');
+  writeFileSync(
+    path,
+    [
+      `require(${JSON.stringify(require.resolve('ts-node'))}).register({`,
+      `  project: ${JSON.stringify(join(REPO_ROOT, 'tsconfig.json'))},`,
+      '  transpileOnly: true,',
+      '});',
+      `require(${JSON.stringify(join(REPO_ROOT, 'src', 'main.ts'))});`,
+    ].join('\n'),
+  );
+  return path;
 }

@@ -48,11 +48,40 @@ async function withAdmin<T>(base: string, fn: (db: Kysely<Database>) => Promise<
   }
 }
 
-/** Says loudly, once per suite, that the PostgreSQL half did not run. */
+/**
+ * Says loudly, once per suite, that the PostgreSQL half did not run. Under CI (`CI` set, as
+ * `.ci/run` does, together with TEST_DATABASE_URL) a missing server is an error, never a skip.
+ */
 export function warnPostgresSkipped(suite: string): void {
+  if (process.env.CI && process.env.CI !== 'false') {
+    throw new Error(
+      `[${suite}] TEST_DATABASE_URL is not set under CI: the PostgreSQL half must run there`,
+    );
+  }
   process.stdout.write(
     `\n[${suite}] TEST_DATABASE_URL is not set: the PostgreSQL half was NOT run\n`,
   );
+}
+
+/**
+ * `describe.each` over databases (`$name` in the title is the target's name). The PostgreSQL
+ * target is always registered; without TEST_DATABASE_URL its tests are skipped with
+ * `describe.skip`, so Jest's closing line counts them as skipped rather than not at all.
+ */
+export function describeEachDatabase<T extends { name: string }>(
+  targets: readonly T[],
+  title: string,
+  fn: (target: T) => void,
+): void {
+  for (const target of targets) {
+    const named = title.replaceAll('$name', target.name);
+    if (target.name === 'postgres' && !TEST_DATABASE_URL) {
+      warnPostgresSkipped(named);
+      describe.skip(named, () => fn(target));
+    } else {
+      describe(named, () => fn(target));
+    }
+  }
 }
 
 /** A migrated database for a repository spec, as the service opens it (`service` has db and dialect). */
@@ -63,8 +92,8 @@ export interface SpecDatabase {
 }
 
 /**
- * The databases a repository spec runs on: a fresh SQLite file, and a fresh PostgreSQL schema when
- * TEST_DATABASE_URL is set (else it says loudly that the PostgreSQL half did not run).
+ * The databases a repository spec runs on: a fresh SQLite file and a fresh PostgreSQL schema. Pass
+ * them to `describeEachDatabase`, which skips the PostgreSQL one when TEST_DATABASE_URL is unset.
  */
 export function specDatabases(
   suite: string,
@@ -94,17 +123,13 @@ export function specDatabases(
       },
     },
   ];
-  const base = TEST_DATABASE_URL;
-  if (base) {
-    targets.push({
-      name: 'postgres',
-      open: async () => {
-        const schema = await createPgSchema(base, suite.replace(/\W/g, '_'));
-        return open(schema.url, () => schema.drop());
-      },
-    });
-  } else {
-    warnPostgresSkipped(`${suite} spec`);
-  }
+  targets.push({
+    name: 'postgres',
+    open: async () => {
+      if (!TEST_DATABASE_URL) throw new Error('TEST_DATABASE_URL is not set');
+      const schema = await createPgSchema(TEST_DATABASE_URL, suite.replace(/\W/g, '_'));
+      return open(schema.url, () => schema.drop());
+    },
+  });
   return targets;
 }
