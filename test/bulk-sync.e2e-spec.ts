@@ -223,6 +223,9 @@ describe('bulk sync under Revel rate limit (e2e: events share their dedup lookup
         TRIPLESEAT_RATE_LIMIT_PER_SECOND: '10',
         REVEL_RATE_LIMIT_PER_SECOND: '20',
         WORKER_CONCURRENCY: '16',
+        // As in production, an order is read back only once its settle window is over, not by
+        // the run that wrote it: this counts the dedup lookups alone.
+        REVEL_WRITE_SETTLE_SECONDS: '300',
       },
     });
   });

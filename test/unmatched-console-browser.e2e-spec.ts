@@ -83,11 +83,12 @@ describe('console for held events in a real browser (e2e)', () => {
   };
 
   beforeAll(async () => {
-    // 09:00 in Los Angeles: the day's deadline (15:00, before an 18:00 start) is hours away.
-    const now = DateTime.now()
-      .setZone('America/Los_Angeles')
-      .set({ hour: 9, minute: 0, second: 0, millisecond: 0 })
-      .toJSDate();
+    // The next 09:00 in Los Angeles: the day's deadline (15:00, before an 18:00 start) is hours
+    // away. Never in the past: the console's session cookie expires by the service's clock, and a
+    // clock more than a session behind real time would have the browser drop the cookie at once.
+    const here = DateTime.now().setZone('America/Los_Angeles');
+    const nine = here.set({ hour: 9, minute: 0, second: 0, millisecond: 0 });
+    const now = (nine < here ? nine.plus({ days: 1 }) : nine).toJSDate();
     h = await startHarness({ now, env: { CONSOLE_ENABLED: 'true', UNMATCHED_POLICY: 'hold' } });
     browser = await launchBrowser();
     main = await openPage(browser, h.url);

@@ -179,7 +179,7 @@ describe(RevelOrderWriter.name, () => {
     const outcome = await writer.write(d, {}, ledger().save);
 
     const orderId = expectOneCompleteOrder(d);
-    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false });
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false, repairs: [] });
     expect(sandbox.orders()[0]).toMatchObject({
       subtotal: '110.00',
       discount_amount: '110.00',

@@ -107,7 +107,7 @@ function pipelineFor(
   };
   const writer = {
     write: jest.fn((_draft: { notes: string }) =>
-      Promise.resolve({ kind: 'written', orderId: 9001, resumed: false }),
+      Promise.resolve({ kind: 'written', orderId: 9001, resumed: false, repairs: [] }),
     ),
   };
   const mailer = {
@@ -146,7 +146,7 @@ function pipelineFor(
     mailer as never,
     new ManualClock(options.now ?? MORNING),
     mappings as never,
-    { dryRun: false } as never,
+    { dryRun: false, enableConnectorNow: () => Promise.resolve(true) } as never,
   );
   return { pipeline, settled, ledger, writer, mailer };
 }
