@@ -137,8 +137,8 @@ export interface LedgerJobTable {
 export type ProductMappingKind = 'menuItem' | 'displayName';
 
 /**
- * A product mapping made through the API; it wins over the locations file (docs/http-api.md,
- * 'Endpoints').
+ * A product mapping made through the API; it wins over the locations file (docs/going-live.md,
+ * 'Map the locations').
  */
 export interface ProductMappingTable {
   location_key: string;

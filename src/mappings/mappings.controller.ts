@@ -41,8 +41,8 @@ function toResponse(row: ProductMappingRow): MappingResponse {
 }
 
 /**
- * Product mappings stored in the database; they win over the locations file (docs/http-api.md,
- * 'Endpoints').
+ * Product mappings stored in the database; they win over the locations file (docs/going-live.md,
+ * 'Map the locations').
  */
 @ApiController(
   'api/mappings',
