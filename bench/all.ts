@@ -1,7 +1,8 @@
 /**
  * `npm run bench`: every benchmark in turn (intake, intake with the worker on, bulk reconciliation with its no-op rerun,
  * footprint, the console's pages over a large ledger), one table each, then the machine and a summary with the targets
- * of issue 5 (and the console board's goal of issue 11).
+ * of the README's "Benchmarks" table (and the console board's goal, docs/performance.md, 'Operator
+ * console').
  *
  *   npm run bench              full sizes (the 1,000-event reconciliation takes ~10 minutes)
  *   npm run bench -- --smoke   tiny sizes, under a minute: what CI runs

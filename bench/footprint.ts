@@ -224,8 +224,8 @@ export async function benchFootprint(flags: BenchFlags): Promise<BenchResult> {
       ],
       targets: [
         {
-          // Issue 5 defines the footprint as RSS after start and after 100,000 ledger rows. The
-          // after-load reading is printed too (see the README): V8 grows its heap under bursts.
+          // The footprint is RSS after start and after 100,000 ledger rows (docs/performance.md).
+          // The after-load reading is printed too (see the README): V8 grows its heap under bursts.
           name: `RSS after start, empty and with ${fmt.n(flags.rows)} rows`,
           target: '≤ 150 MB',
           actual: fmt.mb(idleRss),

@@ -164,7 +164,7 @@ export function printResult(result: BenchResult): void {
 
 export function summaryTable(results: BenchResult[]): Table {
   return {
-    title: 'Summary (targets of issue 5)',
+    title: 'Summary (benchmark goals, as in the README)',
     headers: ['target', 'goal', 'measured', 'verdict'],
     rows: results.flatMap((r) =>
       r.targets.map((t) => [t.name, t.target, t.actual, t.pass ? 'PASS' : 'MISS']),

@@ -19,7 +19,7 @@ function fixture(name: string): Record<string, unknown> {
   return JSON.parse(readFileSync(join(FIXTURES, name), 'utf8')) as Record<string, unknown>;
 }
 
-/** A complete, known-fields-only Order create body, as legacy §6.7 minus `station`. */
+/** A complete, known-fields-only Order create body, as upstream-facts §3.2 minus `station`. */
 function orderBody(overrides: Record<string, unknown> = {}): Record<string, unknown> {
   return {
     uuid: '0b7c2d4e-0000-4000-8000-000000000001',

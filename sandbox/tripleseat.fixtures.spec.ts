@@ -10,7 +10,7 @@ import {
 
 /**
  * The builders feed every sandbox test, the demo and the benchmarks; the recorded contract
- * fixtures (test/fixtures/tripleseat, from the public sources in api-facts.md §0) are the truth.
+ * fixtures (test/fixtures/tripleseat, from the public sources of upstream-facts §0) are the truth.
  * These tests keep the two from drifting apart.
  */
 const recorded = (name: string): { event: SandboxEvent } =>

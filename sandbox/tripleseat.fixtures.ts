@@ -1,7 +1,8 @@
 /**
- * Builders for TripleSeat payloads in the shapes the real API sends (api-facts.md §1.3 "Documents /
- * invoice", §1.5 "Event object"; the captured webhook in §1.7). They feed the sandbox, the demo,
- * the e2e tests and the benchmarks, so that a wrong guess about the real shapes fails a test:
+ * Builders for TripleSeat payloads in the shapes the real API sends (upstream-facts §1.4
+ * "Documents and invoice amounts", §1.2 and §1.5 on events; the captured webhook in §1.7). They
+ * feed the sandbox, the demo, the e2e tests and the benchmarks, so that a wrong guess about the
+ * real shapes fails a test:
  * - line items, billing totals and financials exist only inside `documents[]`, and only when the
  *   event is fetched with `show_financial=true` ({@link withoutFinancials} strips them otherwise);
  * - a document has a `title` and no `type`; deleted documents keep their place with `deleted_at`;
@@ -171,7 +172,10 @@ export function invoiceDocument(options: InvoiceDocumentOptions): SandboxDocumen
   return doc;
 }
 
-/** Keys that only `show_financial=true` adds (api-facts §1.3: "payments, billing item totals, line items, and category totals"). */
+/**
+ * Keys that only `show_financial=true` adds (upstream-facts §1.2: "payments, billing item totals,
+ * line items, and category totals").
+ */
 const FINANCIAL_DOCUMENT_KEYS = [
   'line_items',
   'billing_totals',

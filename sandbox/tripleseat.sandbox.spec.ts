@@ -227,7 +227,7 @@ describe(TripleSeatSandbox.name, () => {
     });
   });
 
-  describe('go-live failure switches (api-facts §1.2)', () => {
+  describe('go-live failure switches (upstream-facts §1.1)', () => {
     const form = (secret = CLIENT_SECRET) => ({
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },

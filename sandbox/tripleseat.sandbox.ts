@@ -20,14 +20,14 @@
  *   `sort_direction` are accepted here; the client does not send them).
  *
  * Auth on /v1: `Authorization: Bearer <token>` from POST /oauth2/token (OAuth 2.0 client
- * credentials, api-facts §1.2); anything else is refused, OAuth 1.0 included (TripleSeat shut it
- * down on 2026-07-01). The three go-live failures of api-facts §1.2 can be switched on, from code or
- * over /__sandbox: a wrong secret (401 invalid_client at the token endpoint, always on), an account
- * that is not linked ({@link TripleSeatSandbox.setAccountLinked}: tokens are issued, every /v1 call
- * answers 401 "Token resource owner not found"), and an HTML login page instead of JSON
- * ({@link TripleSeatSandbox.setHtmlLogin}). Fault injection applies to /oauth2 and /v1 only;
- * /__sandbox admin routes are neither faulted nor authenticated, which is why the server binds to
- * loopback only.
+ * credentials, upstream-facts §1.1); anything else is refused, OAuth 1.0 included (TripleSeat shut
+ * it down on 2026-07-01). The three go-live failures of upstream-facts §1.1 can be switched on,
+ * from code or over /__sandbox: a wrong secret (401 invalid_client at the token endpoint, always
+ * on), an account that is not linked ({@link TripleSeatSandbox.setAccountLinked}: tokens are
+ * issued, every /v1 call answers 401 "Token resource owner not found"), and an HTML login page
+ * instead of JSON ({@link TripleSeatSandbox.setHtmlLogin}). Fault injection applies to /oauth2 and
+ * /v1 only; /__sandbox admin routes are neither faulted nor authenticated, which is why the server
+ * binds to loopback only.
  */
 import { randomBytes, timingSafeEqual } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
@@ -84,9 +84,9 @@ export interface TripleSeatSandboxOptions {
 
 export interface SendWebhookOptions {
   /**
-   * The `X-Signature` form (SPEC §3): `v1` (default) `t=<unix>,v1=<hex>` over "<t>.<raw body>";
-   * `bare` the hex HMAC-SHA256 of the raw body; `base64` the same in base64; `sha256-hex` and
-   * `sha256-base64` those two prefixed `sha256=`.
+   * The `X-Signature` form (upstream-facts §1.7): `v1` (default) `t=<unix>,v1=<hex>` over "<t>.<raw
+   * body>"; `bare` the hex HMAC-SHA256 of the raw body; `base64` the same in base64; `sha256-hex`
+   * and `sha256-base64` those two prefixed `sha256=`.
    */
   format?: SignatureFormat;
   /** Unix seconds for the `t=` part (format `v1` only); now when absent. */
@@ -118,8 +118,8 @@ const ISO_DATE = /^(\d{4})-(\d{2})-(\d{2})$/;
 
 /**
  * What TripleSeat sends where JSON was expected when the credentials or the endpoint are wrong:
- * its sign-in page, with 200 (api-facts §1.2 "HTML instead of JSON", §1.6 "Auth problems can come
- * back as an HTML login page with 200 or 302").
+ * its sign-in page, with 200 (upstream-facts §1.1: "A wrong endpoint or bad credentials can
+ * answer an HTML login page instead of JSON, with 200 or a redirect"; §1.6).
  */
 export const LOGIN_PAGE_HTML = `<!DOCTYPE html>
 <html lang="en">
@@ -134,7 +134,10 @@ export const LOGIN_PAGE_HTML = `<!DOCTYPE html>
 </html>
 `;
 
-/** The body of every /v1 answer while the account is not linked (api-facts §1.2, LEG OAUTH_STATUS). */
+/**
+ * The body of every /v1 answer while the account is not linked (upstream-facts §1.1, the old
+ * connector's OAUTH_STATUS.md).
+ */
 export const RESOURCE_OWNER_NOT_FOUND = { error: 'Token resource owner not found' } as const;
 
 function eventIsoDate(event: SandboxEvent): string | undefined {
@@ -312,12 +315,12 @@ export class TripleSeatSandbox {
     this.tokens.clear();
   }
 
-  // ---- go-live failures (api-facts §1.2) -------------------------------------------------
+  // ---- go-live failures (upstream-facts §1.1) --------------------------------------------
 
   /**
    * `false`: the account is not linked to the API application. Tokens are still issued, but every
-   * /v1 call with one answers 401 `{"error":"Token resource owner not found"}` (api-facts §1.2,
-   * "Risk": what the legacy tenant saw). `true` (the default) undoes it.
+   * /v1 call with one answers 401 `{"error":"Token resource owner not found"}` (upstream-facts
+   * §1.1: what the old connector's tenant saw). `true` (the default) undoes it.
    */
   setAccountLinked(linked: boolean): void {
     this.accountLinked = linked;
@@ -325,7 +328,7 @@ export class TripleSeatSandbox {
 
   /**
    * `true`: every /v1 call and the token endpoint answer 200 `text/html` with a sign-in page
-   * instead of JSON (api-facts §1.2 "HTML instead of JSON", §1.6). `false` (the default) undoes it.
+   * instead of JSON (upstream-facts §1.1, §1.6). `false` (the default) undoes it.
    */
   setHtmlLogin(enabled: boolean): void {
     this.htmlLogin = enabled;
@@ -416,12 +419,13 @@ export class TripleSeatSandbox {
     app.use((req, res, next) => (upstream(req) ? this.record(req, res, next) : next()));
     // Mounted at the root (not on a sub-path) so that fault rules match full paths like /v1/events.
     app.use((req, res, next) => (upstream(req) ? faults(req, res, next) : next()));
-    // The HTML sign-in page answers every API and token request while switched on (api-facts
-    // §1.2 "HTML instead of JSON (a login page) means a wrong endpoint or bad auth", §1.6).
+    // The HTML sign-in page answers every API and token request while switched on
+    // (upstream-facts §1.1: a wrong endpoint or bad credentials can answer an HTML login page;
+    // §1.6).
     app.use((req, res, next) => (upstream(req) && this.htmlLogin ? this.loginPage(res) : next()));
 
-    // OAuth 2.0 client credentials (api-facts §1.2): form-encoded (JSON tolerated), a wrong id or
-    // secret answers 401 invalid_client, the third go-live failure.
+    // OAuth 2.0 client credentials (upstream-facts §1.1): form-encoded (JSON tolerated), a wrong id
+    // or secret answers 401 invalid_client, the third go-live failure.
     app.post('/oauth2/token', express.urlencoded({ extended: false }), express.json(), (req, res) =>
       this.token(req, res),
     );
@@ -430,7 +434,7 @@ export class TripleSeatSandbox {
     api.use((req, res, next) => this.authenticate(req, res, next));
     api.use((req, res, next) => this.canned(req, res, next));
     api.get('/events/search.json', (req, res) => this.search(req, res));
-    // The event list (api-facts §1.3 "GET /v1/events.json?page=N", §1.4 pagination: 1-based, 50 a
+    // The event list (upstream-facts §1.2 "GET /v1/events.json?page=N", §1.3 paging: 1-based, 50 a
     // page, `{total_pages, results}`); the call §1.2 recommends for a go-live check.
     api.get('/events.json', (req, res) => this.list(req, res));
     api.get('/events/:id', (req, res) => this.getEvent(req, res));
@@ -487,7 +491,8 @@ export class TripleSeatSandbox {
     const token = randomBytes(24).toString('hex');
     this.tokens.set(token, Date.now() + this.tokenTtlSeconds * 1000);
     this.issued += 1;
-    // The token response of api-facts §1.2 (TS-OA2): no refresh token for client credentials.
+    // The token response of upstream-facts §1.1 (TripleSeat's OAuth 2.0 article): no refresh token
+    // for client credentials.
     res.json({
       access_token: token,
       token_type: 'Bearer',
@@ -505,7 +510,7 @@ export class TripleSeatSandbox {
       const expiresAt = this.tokens.get(token);
       if (expiresAt !== undefined && expiresAt > Date.now()) {
         if (!this.accountLinked) {
-          // A valid token that belongs to no linked account (api-facts §1.2, "Risk").
+          // A valid token that belongs to no linked account (upstream-facts §1.1).
           res.status(401).json(RESOURCE_OWNER_NOT_FOUND);
           return;
         }
@@ -533,7 +538,7 @@ export class TripleSeatSandbox {
 
   /**
    * `GET /v1/events/{id}.json`: documents carry line items, billing totals and financials only
-   * when `show_financial=true` is asked for (api-facts §1.3, "Events": "Add show_financial=true to
+   * when `show_financial=true` is asked for (upstream-facts §1.2: "show_financial=true adds
    * include payments, billing item totals, line items, and category totals").
    */
   private getEvent(req: Request, res: Response): void {
@@ -565,7 +570,7 @@ export class TripleSeatSandbox {
   }
 
   /**
-   * `GET /v1/events.json?page=N` (api-facts §1.3, §1.4): every event, by id, `pageSize` a page
+   * `GET /v1/events.json?page=N` (upstream-facts §1.2, §1.3): every event, by id, `pageSize` a page
    * (50 by default), `{total_pages, results}`; results carry no financial detail, like search.
    */
   private list(req: Request, res: Response): void {
@@ -643,7 +648,7 @@ export class TripleSeatSandbox {
     });
 
     const totalPages = Math.ceil(matches.length / this.pageSize);
-    // Search results carry no financial detail (SPEC §3), whatever the query asks for.
+    // Search results carry no financial detail (upstream-facts §1.3), whatever the query asks for.
     const results = matches
       .slice((page - 1) * this.pageSize, page * this.pageSize)
       .map(withoutFinancials);
@@ -721,7 +726,7 @@ export class TripleSeatSandbox {
       res.status(204).end();
     });
 
-    // The go-live failures of api-facts §1.2, for a doctor check or a demo by hand:
+    // The go-live failures of upstream-facts §1.1, for a doctor check or a demo by hand:
     // `POST /__sandbox/account-linked {"linked":false}`, `POST /__sandbox/html-login {"enabled":true}`.
     admin.get('/switches', (_req, res) => {
       res.json(this.switches());

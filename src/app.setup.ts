@@ -33,7 +33,7 @@ import { RequestBudgets } from './common/throttling';
 import { httpConfig } from './config/configuration';
 import { setupOpenApi } from './openapi';
 
-/** The body limit of SPEC §7 (1 MiB), for every route. */
+/** The body limit (1 MiB, docs/deployment.md, 'Security'), for every route. */
 export const BODY_LIMIT = '1mb';
 export const BODY_LIMIT_BYTES = 1024 * 1024;
 

@@ -1,8 +1,8 @@
 import { Harness, startHarness } from './support/harness';
 
 /**
- * The go-live auth failures of api-facts §1.2 against the real app and the real TripleSeat sandbox:
- * each ends in the ledger as an auth failure whose detail says what is wrong, never as
+ * The go-live auth failures of upstream-facts §1.1 against the real app and the real TripleSeat
+ * sandbox: each ends in the ledger as an auth failure whose detail says what is wrong, never as
  * EVENT_NOT_FOUND and never as a bad response.
  */
 describe('TripleSeat auth failures (e2e)', () => {

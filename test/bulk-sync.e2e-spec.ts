@@ -3,9 +3,10 @@ import { SyncService } from '../src/sync/sync.service';
 import { Harness, SECRETS, startHarness } from './support/harness';
 
 /**
- * The asynchronous bulk sync (SPEC §7): without `event_id`, `POST /api/sync/tripleseat` answers
- * `202` at once with the run and a `Location` of `GET /api/sync/runs/:id`, which shows the run's
- * progress and then its final summary; `?wait=<seconds>` returns the finished run when it is quick.
+ * The asynchronous bulk sync (docs/http-api.md, 'Endpoints'): without `event_id`, `POST
+ * /api/sync/tripleseat` answers `202` at once with the run and a `Location` of `GET
+ * /api/sync/runs/:id`, which shows the run's progress and then its final summary; `?wait=<seconds>`
+ * returns the finished run when it is quick.
  */
 
 interface RunBody {

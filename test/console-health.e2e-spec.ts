@@ -48,7 +48,7 @@ describe('Console health page and its go-live checks (e2e against the sandboxes)
 
   const ranLine = (html: string) => /data-doctor-ran>([^<]*)</.exec(html)?.[1] ?? '';
 
-  it('should call no upstream on page views, before and after a run', async () => {
+  it('should call no upstream on page views, before a run and after it', async () => {
     const before = upstreamCalls();
     const first = await view();
     await view();

@@ -1,10 +1,11 @@
 /**
  * Contract fixtures through the whole pipeline. Each TripleSeat payload in test/fixtures/ is written
- * from the public sources in api-facts.md §0 (the typed client models, the captured webhook), with
- * synthetic values. The sandbox serves the fixture exactly as recorded (only the date is moved to
- * today and the id made unique); the real captured webhook envelope announces it; the test then
+ * from the public sources of upstream-facts §0 (the typed client models, the captured webhook),
+ * with synthetic values. The sandbox serves the fixture exactly as recorded (only the date is moved
+ * to today and the id made unique); the real captured webhook envelope announces it; the test then
  * reads what the service wrote to the Revel sandbox: items, prices, quantities, surcharge or
- * discount, the one payment, the notes, and that no write carried a field a real Revel object lacks.
+ * discount, the one payment, the notes, and that no write carried a field a real Revel object
+ * lacks.
  */
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';

@@ -10,8 +10,9 @@ import { AppProcess } from './support/app-process';
 import { LOCATIONS, SECRETS, startTestSandboxes } from './support/harness';
 
 /**
- * SPEC §8 with the real process: "a crash at any point loses nothing: the lease expires and the
- * work resumes", and SIGTERM "finishes or releases what is in flight, and closes cleanly".
+ * Crash and shutdown with the real process: a crash at any point loses nothing, the lease expires
+ * and the work resumes (docs/architecture.md, 'Claim' and 'Write'), and SIGTERM finishes or
+ * releases what is in flight and closes cleanly (docs/deployment.md, 'Shutdown').
  */
 
 interface LedgerRow {

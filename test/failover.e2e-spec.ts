@@ -35,13 +35,13 @@ const run = TEST_DATABASE_URL ? describe : describe.skip;
 if (!TEST_DATABASE_URL) warnPostgresSkipped(SUITE);
 
 /**
- * SPEC §8: a lost database connection (restart, failover) never ends the process. The real
- * service as a child process on PostgreSQL, reached through a TCP proxy the test can cut. First its
- * backends are terminated (pg_terminate_backend, FATAL 57P01, as a restart or failover does) during
- * a burst of signed webhooks; then the database is unreachable for a while. Throughout: the process
- * lives, a webhook is answered 200 only once it is recorded and 503 otherwise (TripleSeat
- * re-sends), readiness goes 503 and comes back by itself, and every delivery ends with exactly one
- * Revel order.
+ * docs/deployment.md, 'When the database goes away': a lost database connection (restart, failover)
+ * never ends the process. The real service as a child process on PostgreSQL, reached through a TCP
+ * proxy the test can cut. First its backends are terminated (pg_terminate_backend, FATAL 57P01, as
+ * a restart or failover does) during a burst of signed webhooks; then the database is unreachable
+ * for a while. Throughout: the process lives, a webhook is answered 200 only once it is recorded
+ * and 503 otherwise (TripleSeat re-sends), readiness goes 503 and comes back by itself, and every
+ * delivery ends with exactly one Revel order.
  */
 run('Database failover (e2e on PostgreSQL, real process)', () => {
   const base = TEST_DATABASE_URL ?? '';

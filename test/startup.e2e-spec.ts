@@ -5,8 +5,8 @@ import { AppProcess, ExitInfo, freePort, serviceEnv } from './support/app-proces
 import { LOCATIONS, SECRETS } from './support/harness';
 
 /**
- * SPEC §6: a missing or malformed value stops the process with ONE message that names every
- * problem; secrets are never printed. The real entry point, as a child process.
+ * docs/configuration.md: a missing or malformed value stops the process with ONE message that names
+ * every problem; secrets are never printed. The real entry point, as a child process.
  */
 describe('start-up with a bad configuration (real process)', () => {
   let dir: string;

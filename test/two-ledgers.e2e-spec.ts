@@ -6,10 +6,11 @@ import { until } from './reliability/support';
 import { Harness, startHarness, startTestSandboxes } from './support/harness';
 
 /**
- * SPEC §8: each ledger has an identity, and record UUIDs derive from it. Two deployments with
- * separate databases pointed at one Revel account (a misconfiguration, or a migration with both
- * running) must never finish or add to each other's orders: the second sees the first one's order
- * as foreign (ALREADY_EXISTS) and writes nothing to it. Two apps, two SQLite files, one Revel.
+ * docs/deployment.md, 'One ledger per Revel account': each ledger has an identity, and record UUIDs
+ * derive from it. Two deployments with separate databases pointed at one Revel account (a
+ * misconfiguration, or a migration with both running) must never finish or add to each other's
+ * orders: the second sees the first one's order as foreign (ALREADY_EXISTS) and writes nothing to
+ * it. Two apps, two SQLite files, one Revel.
  */
 describe('Two ledgers against one Revel account (e2e)', () => {
   let tripleseat: TripleSeatSandbox;

@@ -3,12 +3,16 @@ import { signTripleSeatPayload } from '../src/tripleseat/webhook-signature';
 import { Harness, SECRETS, startHarness } from './support/harness';
 
 /**
- * The X-Signature forms of SPEC §3 against the real app: every accepted form is queued, the real
- * captured delivery is accepted byte for byte, the matched form shows on /metrics, and a re-send
- * whose `t` has aged past the window is a duplicate only when its exact bytes were recorded.
+ * The X-Signature forms of docs/http-api.md ('Endpoints') against the real app: every accepted form
+ * is queued, the real captured delivery is accepted byte for byte, the matched form shows on
+ * /metrics, and a re-send whose `t` has aged past the window is a duplicate only when its exact
+ * bytes were recorded.
  */
 
-/** The real captured delivery, exactly as SPEC §3 gives it ("…" included). */
+/**
+ * The real captured delivery (upstream-facts §1.7), byte for byte but for its name, redacted to
+ * "…".
+ */
 const CAPTURED =
   '{"webhook_trigger_type":"STATUS_CHANGE_EVENT","event":{"id":55521609,"name":"…","event_date":"12/28/2025","event_date_iso8601":"2025-12-28","status":"DEFINITE","site_id":15691,"event_start":"12/28/2025 6:00 PM","event_end":"12/28/2025 6:15 PM","updated_at":"12/28/2025 12:56 PM"}}';
 
@@ -70,7 +74,7 @@ describe('webhook signature forms (e2e)', () => {
     },
   );
 
-  it('should accept the real captured delivery of SPEC §3 byte for byte', async () => {
+  it('should accept the real captured delivery of upstream-facts §1.7 byte for byte', async () => {
     const res = await h.webhook(null, { rawBody: CAPTURED });
 
     expect(res.status).toBe(200);
@@ -95,7 +99,7 @@ describe('webhook signature forms (e2e)', () => {
     }
   });
 
-  describe('a re-send after the window (SPEC §3)', () => {
+  describe('a re-send after the window (docs/http-api.md, Endpoints)', () => {
     it('should answer 200 DUPLICATE_DELIVERY when the same bytes were recorded, whatever their age', async () => {
       const raw = JSON.stringify({
         webhook_trigger_type: 'STATUS_CHANGE_EVENT',

@@ -6,10 +6,11 @@ import { createKysely } from '../src/database/database.service';
 import { Harness, startHarness } from './support/harness';
 
 /**
- * SPEC §8: shutdown stops taking work and finishes or releases what is in flight, and says so in
- * one line. An event whose Revel items are slow is still being written when the app closes: it is
- * given a few seconds, then stops at its next saved step and its row is released (due at once,
- * its progress kept), so the next replica resumes the order instead of waiting for the lease.
+ * docs/deployment.md, 'Shutdown': shutdown stops taking work and finishes or releases what is in
+ * flight, and says so in one line. An event whose Revel items are slow is still being written when
+ * the app closes: it is given a few seconds, then stops at its next saved step and its row is
+ * released (due at once, its progress kept), so the next replica resumes the order instead of
+ * waiting for the lease.
  */
 describe('Worker shutdown (e2e)', () => {
   let dir: string;

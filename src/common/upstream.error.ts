@@ -3,7 +3,8 @@ export type UpstreamName = 'tripleseat' | 'revel';
 /**
  * Codes of failures that mean "these credentials or this account link do not work", whatever
  * HTTP status carried them. None is retryable and none is ever "not found":
- * - `AUTH_HTML`: an HTML page (a login page) came back instead of JSON (api-facts §1.2, §1.6, §2.6);
+ * - `AUTH_HTML`: an HTML page (a login page) came back instead of JSON (upstream-facts §1.1, §1.6,
+ * §2.5);
  * - `AUTH_REJECTED`: the TripleSeat token endpoint refused the client credentials;
  * - `AUTH_ACCOUNT_NOT_LINKED`: TripleSeat issued a token, but the API refuses it with 401
  *   "Token resource owner not found" (the account is not linked to the API application).

@@ -47,7 +47,7 @@ describe(validateEnvironment.name, () => {
     expect(env.SYNC_API_TOKEN).toBe(REQUIRED.SYNC_API_TOKEN);
   });
 
-  it('should have no TripleSeat auth mode: OAuth 2.0 client credentials are the only one (SPEC §3)', () => {
+  it('should have no TripleSeat auth mode: OAuth 2.0 client credentials are the only one (upstream-facts §1.1)', () => {
     const env = validateEnvironment({ ...REQUIRED });
 
     // OAuth 1.0 was shut down by TripleSeat on 2026-07-01; TRIPLESEAT_AUTH is gone with it.

@@ -233,12 +233,18 @@ export class EnvironmentVariables {
   @Max(1)
   FUZZY_MATCH_THRESHOLD = 0.75;
 
-  /** Case-insensitive regex on a document's `title` that marks the invoice (SPEC §3). */
+  /**
+   * Case-insensitive regex on a document's `title` that marks the invoice (docs/architecture.md,
+   * 'Which document').
+   */
   @IsString()
   @IsNotEmpty()
   INVOICE_DOCUMENT_PATTERN = 'invoice';
 
-  /** Line-item categories that are venue charges, not food (SPEC §5); compared case-insensitively. */
+  /**
+   * Line-item categories that are venue charges, not food (docs/architecture.md, 'Which lines');
+   * compared case-insensitively.
+   */
   @Transform(toList)
   @IsString({ each: true })
   IGNORED_LINE_CATEGORIES: string[] = [

@@ -9,7 +9,10 @@ export interface Location {
   timezone: string;
   /** A line's `display_name` → Revel product id, for this establishment. */
   products: Record<string, number>;
-  /** TripleSeat `menu_item_id` → Revel product id; tried before `products` (SPEC §5). */
+  /**
+   * TripleSeat `menu_item_id` → Revel product id; tried before `products` (docs/architecture.md,
+   * 'Which lines').
+   */
   menuItems: Record<string, number>;
 }
 

@@ -110,7 +110,8 @@ export interface ReconciliationRunTable {
 
 /**
  * The ledger's identity: one row, written when the database is created. Revel record UUIDs derive
- * from `id`, so two ledgers never take each other's orders for their own (SPEC §8).
+ * from `id`, so two ledgers never take each other's orders for their own (docs/deployment.md, 'One
+ * ledger per Revel account').
  */
 export interface LedgerIdentityTable {
   id: string;
@@ -135,7 +136,10 @@ export interface LedgerJobTable {
 
 export type ProductMappingKind = 'menuItem' | 'displayName';
 
-/** A product mapping made through the API; it wins over the locations file (SPEC §7). */
+/**
+ * A product mapping made through the API; it wins over the locations file (docs/going-live.md,
+ * 'Map the locations').
+ */
 export interface ProductMappingTable {
   location_key: string;
   kind: ProductMappingKind;

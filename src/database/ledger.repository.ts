@@ -113,7 +113,10 @@ export class LedgerRepository {
     return this.database.db;
   }
 
-  /** This ledger's identity: Revel record UUIDs derive from it (SPEC §8). */
+  /**
+   * This ledger's identity: Revel record UUIDs derive from it (docs/deployment.md, 'One ledger per
+   * Revel account').
+   */
   get ledgerId(): string {
     return this.database.ledgerId;
   }
@@ -1019,7 +1022,8 @@ export class LedgerRepository {
   /**
    * Whether a webhook delivery with this key (sha256 of its raw body) was recorded. Read-only: the
    * webhook guard asks it for an authentic delivery whose `t` has aged past the window, which is
-   * a duplicate when TripleSeat re-sends bytes it already delivered (SPEC §3).
+   * a duplicate when TripleSeat re-sends bytes it already delivered (docs/http-api.md,
+   * 'Endpoints').
    */
   async hasDelivery(deliveryKey: string): Promise<boolean> {
     const row = await this.db

@@ -317,7 +317,10 @@ export class DoctorService {
     );
   }
 
-  /** api-facts §1.2: an issued token does not prove that the API accepts it; one list page does. */
+  /**
+   * upstream-facts §1.1: an issued token does not prove that the API accepts it; one list page
+   * does.
+   */
   private async eventsPageCheck(): Promise<DoctorCheck> {
     const call = 'GET /v1/events.json?page=1';
     try {
@@ -597,8 +600,9 @@ export class DoctorService {
   }
 
   /**
-   * The duplicate guard's lookup (SPEC §4): for the recent event's own local_id when there is
-   * one, else for a probe id that no order carries. A failing lookup stops every write.
+   * The duplicate guard's lookup (docs/architecture.md, 'Write'; upstream-facts §3.1): for the
+   * recent event's own local_id when there is one, else for a probe id that no order carries. A
+   * failing lookup stops every write.
    */
   private async localIdCheck(recent: Recent | undefined): Promise<DoctorCheck> {
     const check = CHECK.localId;

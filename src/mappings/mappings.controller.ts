@@ -40,7 +40,10 @@ function toResponse(row: ProductMappingRow): MappingResponse {
   };
 }
 
-/** Product mappings stored in the database; they win over the locations file (SPEC §7). */
+/**
+ * Product mappings stored in the database; they win over the locations file (docs/going-live.md,
+ * 'Map the locations').
+ */
 @ApiController(
   'api/mappings',
   'mappings',

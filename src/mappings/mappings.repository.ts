@@ -58,7 +58,7 @@ export function withMappings(location: Location, rows: readonly ProductMappingRo
   return { ...location, menuItems, products };
 }
 
-/** Product mappings stored in the database (SPEC §7 `/api/mappings`). */
+/** Product mappings stored in the database (`/api/mappings`, docs/http-api.md, 'Endpoints'). */
 @Injectable()
 export class MappingsRepository {
   constructor(

@@ -57,10 +57,10 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
   });
 
   /**
-   * TripleSeat does not document the exact `X-Signature` form (SPEC §3), so the form that matched
-   * is counted: the first real delivery tells operators which one TripleSeat sends. `key` says
-   * whether the current or the previous signing key matched (a rotation is over when `previous`
-   * stops growing).
+   * TripleSeat does not document the exact `X-Signature` form (upstream-facts §1.7), so the form
+   * that matched is counted: the first real delivery tells operators which one TripleSeat sends.
+   * `key` says whether the current or the previous signing key matched (a rotation is over when
+   * `previous` stops growing).
    */
   private readonly webhookSignatureForms = new Counter({
     name: 'tripleseat_webhook_signature_form_total',

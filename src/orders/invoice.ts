@@ -8,9 +8,9 @@ import type {
 import { multiplyCents, toCents } from './money';
 
 /**
- * Where an event's food comes from (SPEC §3 "Which document"). TripleSeat puts line items only in
- * `documents[]`, and only when the event is fetched with `show_financial=true`; documents have a
- * `title` (no `type`), and a deleted one keeps its place with `deleted_at` set.
+ * Where an event's food comes from (docs/architecture.md, 'Which document'). TripleSeat puts line
+ * items only in `documents[]`, and only when the event is fetched with `show_financial=true`;
+ * documents have a `title` (no `type`), and a deleted one keeps its place with `deleted_at` set.
  */
 
 export type LineSource =

@@ -439,9 +439,9 @@ describe(contentHash.name, () => {
 
 describe('buildOrderDraft on a real-shaped invoice', () => {
   /**
-   * The shape `GET /v1/events/{id}.json?show_financial=true` returns (api-facts §1.3): a deleted
-   * proposal, an invoice with food, a room rental and a venue fee, and a service charge and a tax
-   * in billing_totals; money and quantities as strings.
+   * The shape `GET /v1/events/{id}.json?show_financial=true` returns (upstream-facts §1.4): a
+   * deleted proposal, an invoice with food, a room rental and a venue fee, and a service charge and
+   * a tax in billing_totals; money and quantities as strings.
    */
   const realEvent = (): TripleSeatEvent => ({
     ...fixtureEvent(),

@@ -219,7 +219,8 @@ export function makeUpText(
 export interface BuildOrderDraftInput {
   /**
    * The ledger's identity (DatabaseService.ledgerId): the record UUIDs derive from it, so that
-   * another ledger never completes or adds to this one's orders (SPEC §8).
+   * another ledger never completes or adds to this one's orders (docs/deployment.md, 'One ledger
+   * per Revel account').
    */
   ledgerId: string;
   event: TripleSeatEvent;
@@ -246,12 +247,12 @@ export type UnmatchedItemWithDetail = UnmatchedItem & { detail?: string };
  * Computes the complete Revel order for an event; writes nothing. Callers treat `lines.length === 0`
  * as NO_ITEMS_MATCHED.
  *
- * Items are the chosen document's food lines (SPEC §3, §5) at the document's unit prices. Totals:
- * the order must equal the invoice's grand total to the cent, but its items cannot carry the
- * invoice's service charge, tax, venue lines or unmatched lines. So the difference goes on the order
- * as a whole: a higher invoice becomes a surcharge, a lower one the Triple Seat discount, and
- * `subtotal − discount + surcharge === finalTotal` always. What the difference is made of is kept
- * in `adjustments` and written into the notes.
+ * Items are the chosen document's food lines (docs/architecture.md, 'Which document', 'Which
+ * lines') at the document's unit prices. Totals: the order must equal the invoice's grand total to
+ * the cent, but its items cannot carry the invoice's service charge, tax, venue lines or unmatched
+ * lines. So the difference goes on the order as a whole: a higher invoice becomes a surcharge, a
+ * lower one the Triple Seat discount, and `subtotal − discount + surcharge === finalTotal` always.
+ * What the difference is made of is kept in `adjustments` and written into the notes.
  */
 export function buildOrderDraft(input: BuildOrderDraftInput): OrderDraft {
   const { event, location } = input;

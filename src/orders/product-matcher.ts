@@ -211,7 +211,7 @@ function bestOf<P extends CatalogProduct>(
   return best;
 }
 
-/** The operator's maps for one establishment (the locations file, SPEC §6). */
+/** The operator's maps for one establishment (the locations file, docs/configuration.md). */
 export interface ProductMaps {
   /** TripleSeat `menu_item_id` → Revel product id. */
   menuItems: Readonly<Record<string, number>>;
@@ -220,9 +220,10 @@ export interface ProductMaps {
 }
 
 /**
- * Resolves one TripleSeat line (SPEC §5): the `menuItems` map by `menu_item_id` first, then
- * {@link matchItem} on the display name (the `products` map, exact, fuzzy). A `menu_item_id` mapped
- * to a product that is not in the active catalogue is reported, not guessed around.
+ * Resolves one TripleSeat line (docs/architecture.md, 'Which lines'): the `menuItems` map by
+ * `menu_item_id` first, then {@link matchItem} on the display name (the `products` map, exact,
+ * fuzzy). A `menu_item_id` mapped to a product that is not in the active catalogue is reported, not
+ * guessed around.
  */
 export function matchLine<P extends CatalogProduct>(
   line: { name: string; menuItemId?: string },

@@ -40,7 +40,7 @@ function line(
   };
 }
 
-/** The party of legacy §13: 8 of each, invoice 108.80 below an item subtotal of 110.00. */
+/** The party of upstream-facts §3.4: 8 of each, invoice 108.80 below an item subtotal of 110.00. */
 function draft(overrides: Partial<OrderDraft> = {}): OrderDraft {
   const lines = [
     line(0, 577, 'OG', 8, 175),
@@ -164,7 +164,7 @@ describe(RevelOrderWriter.name, () => {
     expect(items.map((i) => i.uuid).sort()).toEqual(d.lines.map((l) => l.uuid).sort());
     expect(sandbox.payments(order.id)).toHaveLength(d.finalTotalCents > 0 ? 1 : 0);
     expect(sandbox.histories(order.id)).toHaveLength(1);
-    // Every field we wrote is one a real Revel object has (api-facts §2.4; legacy §6.7–6.10).
+    // Every field we wrote is one a real Revel object has (upstream-facts §2.4, §3.2, §3.3).
     expect(sandbox.unknownFields()).toEqual([]);
     return order.id;
   }

@@ -51,7 +51,9 @@ export interface RevelOrderCreate {
   dining_option: number;
   created_by: string;
   updated_by: string;
-  /** Station URIs (not times), as on a captured order; Order has no `station` (api-facts §2.4). */
+  /**
+   * Station URIs (not times), as on a captured order; Order has no `station` (upstream-facts §2.4).
+   */
   created_at: string;
   last_updated_at: string;
   created_date: string;
@@ -80,7 +82,7 @@ export interface RevelOrderPatch {
 }
 
 /**
- * An order as Revel answers a GET (api-facts §2.4, legacy §13.3). Only the fields we read or that
+ * An order as Revel answers a GET (upstream-facts §2.4). Only the fields we read or that
  * §2.4 itemises are typed; the full key set is {@link REVEL_ORDER_FIELDS}. There is no `opened`
  * and no `station` on an Order.
  */
@@ -99,9 +101,9 @@ export interface RevelOrder extends RevelResource {
   updated_date?: string | null;
   created_by?: string | null;
   updated_by?: string | null;
-  /** A PosStation URI, not a time (api-facts §2.2). */
+  /** A PosStation URI, not a time (upstream-facts §2.2). */
   created_at?: string | null;
-  /** A PosStation URI, not a time (api-facts §2.2). */
+  /** A PosStation URI, not a time (upstream-facts §2.2). */
   last_updated_at?: string | null;
   customer?: string | null;
   subtotal?: RevelDecimal | null;
@@ -217,7 +219,10 @@ export interface RevelOrderHistory
   order: string;
 }
 
-/** An establishment, from `GET /enterprise/Establishment/<id>/` (api-facts §2.2: under /enterprise/). */
+/**
+ * An establishment, from `GET /enterprise/Establishment/<id>/` (upstream-facts §2.2: under
+ * /enterprise/).
+ */
 export interface RevelEstablishment extends RevelResource {
   name?: string;
 }
@@ -251,13 +256,13 @@ export const revelUri = {
  */
 
 /**
- * Every key of a real Order GET: the fields api-facts §2.4 itemises (also legacy §13.3), then the
- * other keys of the same captured order (api-facts §0 source LEG, `order_10685039.json` and
- * `order_10684118.json`: identical key sets), which include every Order filter of api-facts §2.2.
- * There is NO `opened` and NO `station` on Order (api-facts §2.4).
+ * Every key of a real Order GET: the fields upstream-facts §2.4 itemises, then the other keys of
+ * the same captured order (the old connector's `order_10685039.json` and `order_10684118.json`,
+ * upstream-facts §0: identical key sets), which include every Order filter of upstream-facts §2.2.
+ * There is NO `opened` and NO `station` on Order (upstream-facts §2.4).
  */
 export const REVEL_ORDER_FIELDS = [
-  // api-facts §2.4 identity and text
+  // upstream-facts §2.4 identity and text
   'id',
   'uuid',
   'resource_uri',
@@ -267,7 +272,7 @@ export const REVEL_ORDER_FIELDS = [
   'call_number',
   'pos_mode',
   'dining_option',
-  // api-facts §2.4 flags
+  // upstream-facts §2.4 flags
   'web_order',
   'closed',
   'printed',
@@ -278,7 +283,7 @@ export const REVEL_ORDER_FIELDS = [
   'is_invoice',
   'is_readonly',
   'version',
-  // api-facts §2.4 money
+  // upstream-facts §2.4 money
   'subtotal',
   'final_total',
   'tax',
@@ -294,7 +299,7 @@ export const REVEL_ORDER_FIELDS = [
   'gratuity',
   'service_fee_untaxed',
   'discount_total_amount',
-  // api-facts §2.4 links and timestamps
+  // upstream-facts §2.4 links and timestamps
   'establishment',
   'created_by',
   'updated_by',
@@ -303,7 +308,7 @@ export const REVEL_ORDER_FIELDS = [
   'customer',
   'created_date',
   'updated_date',
-  // api-facts §2.4 nested
+  // upstream-facts §2.4 nested
   'applied_discounts',
   'applied_taxes',
   'applied_service_fee',
@@ -383,15 +388,15 @@ export const REVEL_ORDER_FIELDS = [
 ] as const;
 
 /**
- * OrderItem: the legacy connector's item body (legacy §6.7b, accepted by production Revel), the
- * OrderItem filters of api-facts §2.2, and id/uuid/resource_uri. No real OrderItem GET was
+ * OrderItem: the old connector's item body (upstream-facts §3.2, accepted by production Revel),
+ * the OrderItem filters of upstream-facts §2.2, and id/uuid/resource_uri. No real OrderItem GET was
  * captured, so this list is what we know, not necessarily all Revel has.
  */
 export const REVEL_ORDER_ITEM_FIELDS = [
   'id',
   'uuid',
   'resource_uri',
-  // legacy §6.7b
+  // upstream-facts §3.2
   'order',
   'product',
   'quantity',
@@ -408,21 +413,22 @@ export const REVEL_ORDER_ITEM_FIELDS = [
   'temp_sort',
   'tax_rate',
   'dining_option',
-  // api-facts §2.2 OrderItem filters not already above
+  // upstream-facts §2.2 OrderItem filters not already above
   'voided_date',
   'catering_complete',
   'catering_delivery_date',
 ] as const;
 
 /**
- * Payment: the legacy connector's payment body (legacy §6.9, accepted by production Revel), the
- * Payment filters of api-facts §2.2, and id/uuid/resource_uri. No real Payment GET was captured.
+ * Payment: the old connector's payment body (upstream-facts §3.2, accepted by production Revel),
+ * the Payment filters of upstream-facts §2.2, and id/uuid/resource_uri. No real Payment GET was
+ * captured.
  */
 export const REVEL_PAYMENT_FIELDS = [
   'id',
   'uuid',
   'resource_uri',
-  // legacy §6.9
+  // upstream-facts §3.2
   'order',
   'payment_type',
   'amount',
@@ -434,21 +440,21 @@ export const REVEL_PAYMENT_FIELDS = [
   'updated_by',
   'station',
   'establishment',
-  // api-facts §2.2 Payment filters not already above
+  // upstream-facts §2.2 Payment filters not already above
   'refund_transaction_id',
   'transaction_id',
 ] as const;
 
 /**
- * OrderHistory: the legacy connector's history body (legacy §6.10, accepted by production Revel),
- * the OrderHistory filters of api-facts §2.2 (`opened, order, closed, uuid`), and
+ * OrderHistory: the old connector's history body (upstream-facts §3.2, accepted by production
+ * Revel), the OrderHistory filters of upstream-facts §2.2 (`opened, order, closed, uuid`), and
  * id/uuid/resource_uri. No real OrderHistory GET was captured.
  */
 export const REVEL_ORDER_HISTORY_FIELDS = [
   'id',
   'uuid',
   'resource_uri',
-  // legacy §6.10 (and the api-facts §2.2 filters)
+  // upstream-facts §3.2 (and the upstream-facts §2.2 filters)
   'order',
   'order_opened_by',
   'order_opened_at',

@@ -17,16 +17,16 @@ interface CachedToken {
 const REFRESH_MARGIN_MS = 60_000;
 const CREDENTIAL_STATUSES = new Set([400, 401, 403]);
 
-/** What an HTML answer from the token endpoint most likely means (api-facts §1.2). */
+/** What an HTML answer from the token endpoint most likely means (upstream-facts §1.1). */
 const TOKEN_HTML_HINT =
   'the token URL or the client credentials are wrong (TRIPLESEAT_OAUTH_TOKEN_URL must be the ' +
   'OAuth 2.0 endpoint …/oauth2/token; /oauth/token answers a login page)';
 
 /**
  * The Authorization header of every TripleSeat API request: an OAuth 2.0 client-credentials bearer
- * token (SPEC §3; OAuth 1.0 was shut down by TripleSeat on 2026-07-01). The token is cached until
- * shortly before it expires, shared by concurrent callers, and dropped when the API refuses it, so
- * that the client's one retry after a 401 runs with a fresh one.
+ * token (upstream-facts §1.1; OAuth 1.0 was shut down by TripleSeat on 2026-07-01). The token is
+ * cached until shortly before it expires, shared by concurrent callers, and dropped when the API
+ * refuses it, so that the client's one retry after a 401 runs with a fresh one.
  */
 @Injectable()
 export class TripleSeatAuth {

@@ -208,7 +208,7 @@ describe(TripleSeatClient.name, () => {
     });
   });
 
-  describe('go-live auth failures (api-facts §1.2)', () => {
+  describe('go-live auth failures (upstream-facts §1.1)', () => {
     const HTML_MESSAGE = /answered an HTML page \(a login page\?\) instead of JSON/;
 
     it('should report an HTML login page answered 200 by the API as AUTH_HTML, not as data', async () => {

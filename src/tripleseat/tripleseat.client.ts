@@ -96,7 +96,7 @@ export class TripleSeatClient {
 
   /**
    * The event with its documents' line items, billing totals and financials: TripleSeat includes
-   * them only when `show_financial=true` is asked for (api-facts §1.3, SPEC §3).
+   * them only when `show_financial=true` is asked for (upstream-facts §1.2).
    */
   async getEvent(id: string): Promise<TripleSeatEvent> {
     const body = await this.getJson(
@@ -117,9 +117,9 @@ export class TripleSeatClient {
   }
 
   /**
-   * One page of `GET /v1/events.json?page=N` (api-facts §1.3, §1.4: `{total_pages, results}`, 50 a
-   * page, 1-based). It is the call api-facts §1.2 recommends to prove that an issued token is
-   * accepted by the API (the go-live check); results carry no financial detail.
+   * One page of `GET /v1/events.json?page=N` (upstream-facts §1.2, §1.3: `{total_pages, results}`,
+   * 50 a page, 1-based). It is the call upstream-facts §1.1 recommends to prove that an issued
+   * token is accepted by the API (the go-live check); results carry no financial detail.
    */
   async listEventsPage(page: number): Promise<{ results: TripleSeatEvent[]; totalPages?: number }> {
     if (!Number.isInteger(page) || page < 1) {
@@ -164,7 +164,7 @@ export class TripleSeatClient {
     }
   }
 
-  /** A `{total_pages, results}` page (search and list share it, api-facts §1.4). */
+  /** A `{total_pages, results}` page (search and list share it, upstream-facts §1.3). */
   private searchPage(
     body: unknown,
     what: string,

@@ -6,7 +6,7 @@ export type Numeric = number | string;
 
 /**
  * A line of a document, present only when the event is fetched with `show_financial=true`
- * (api-facts §1.3 "Documents / invoice", from the typed C# client's `Document.cs`).
+ * (upstream-facts §1.4 "Documents and invoice amounts", from the typed C# client's `Document.cs`).
  */
 export interface TripleSeatLineItem {
   id?: Numeric | null;

@@ -188,7 +188,7 @@ describe('webhook signature', () => {
     });
   });
 
-  describe('every accepted form (SPEC §3)', () => {
+  describe('every accepted form (docs/http-api.md, Endpoints)', () => {
     const hmacOf = (key: string, data: string) => createHmac('sha256', key).update(data).digest();
     const raw = BODY.toString('utf8');
     const FORMS: [SignatureFormat, string, (key: string) => string][] = [

@@ -3,8 +3,8 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 /**
  * TripleSeat webhook signatures (`X-Signature`). TripleSeat documents only "SHA256-HMAC of the
  * payload computed with the webhook endpoint's signing key"; what exactly is signed and how it is
- * encoded is not public (api-facts §1.7). So every plausible form is accepted, each over the exact
- * raw bytes and compared in constant time (SPEC §3):
+ * encoded is not public (upstream-facts §1.7). So every plausible form is accepted, each over the
+ * exact raw bytes and compared in constant time (docs/http-api.md, 'Endpoints'):
  *
  * | form            | header                          | signed bytes          |
  * | --------------- | ------------------------------- | --------------------- |

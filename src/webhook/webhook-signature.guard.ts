@@ -62,8 +62,9 @@ export function deliveryKeyOf(raw: Buffer): string {
 }
 
 /**
- * Verifies `X-Signature` over the raw body bytes before anything parses them, in every form SPEC §3
- * accepts, with the current signing key and, during a rotation, the previous one.
+ * Verifies `X-Signature` over the raw body bytes before anything parses them, in every form the
+ * service accepts (docs/http-api.md, 'Endpoints'; upstream-facts §1.7), with the current signing
+ * key and, during a rotation, the previous one.
  */
 @Injectable()
 export class WebhookSignatureGuard implements CanActivate {

@@ -312,7 +312,8 @@ describe('reliability: bad input (fast-check, SQLite)', () => {
         const res = await rawRequest(`${h.url}${path}`, { method, headers, timeoutMs: 60_000 });
         tally(`api ${method} →`, res.status);
         // A valid bulk query starts a run in the background (202): let it finish, so that it
-        // cannot change the ledger under a later iteration's before/after comparison.
+        // cannot change the ledger under a later iteration's comparison of the ledger with its
+        // earlier state.
         const location = res.headers.location;
         if (res.status === 202 && typeof location === 'string') {
           for (let i = 0; i < 600; i += 1) {

@@ -70,7 +70,9 @@ export function parseRetryAfter(value: unknown, nowMs = Date.now()): number | un
 
 /** First characters of a body worth looking at; bodies are never copied whole into messages. */
 const SNIFF_LENGTH = 2000;
-/** A 401 body that says the token is fine but belongs to no linked account (api-facts §1.2). */
+/**
+ * A 401 body that says the token is fine but belongs to no linked account (upstream-facts §1.1).
+ */
 const RESOURCE_OWNER = /resource[\s_-]*owner/i;
 
 function headerValue(headers: unknown, name: string): string | undefined {
@@ -95,8 +97,8 @@ function bodyText(data: unknown): string {
 
 /**
  * Whether an answer is an HTML page (in practice a login page) instead of the JSON both APIs
- * send: a `text/html` (or XHTML) content type, or a body that starts with `<` (api-facts §1.2,
- * §1.6, §2.6).
+ * send: a `text/html` (or XHTML) content type, or a body that starts with `<` (upstream-facts §1.1,
+ * §1.6, §2.5).
  */
 export function isHtmlAnswer(headers: unknown, data: unknown): boolean {
   const type = headerValue(headers, 'content-type')?.toLowerCase() ?? '';

@@ -5,11 +5,12 @@ import { LEGACY_LEDGER_ID } from '../database.types';
 /**
  * The ledger's identity, and the bookkeeping of retention.
  *
- * `ledger_identity` holds one row: the id Revel record UUIDs derive from (SPEC §8). A new database
- * gets a random id, so a second ledger pointed at the same Revel account never takes the first
- * one's orders for its own. A database that already holds ledger data was writing UUIDs from the
- * fixed namespace; it gets LEGACY_LEDGER_ID, which keeps exactly those UUIDs, so an order it left
- * half-written before the upgrade is still recognised as its own and completed.
+ * `ledger_identity` holds one row: the id Revel record UUIDs derive from (docs/deployment.md, 'One
+ * ledger per Revel account'). A new database gets a random id, so a second ledger pointed at the
+ * same Revel account never takes the first one's orders for its own. A database that already holds
+ * ledger data was writing UUIDs from the fixed namespace; it gets LEGACY_LEDGER_ID, which keeps
+ * exactly those UUIDs, so an order it left half-written before the upgrade is still recognised as
+ * its own and completed.
  *
  * `ledger_jobs` lets one replica per slot run a maintenance job (retention), and the index on
  * `webhook_deliveries.received_at` keeps its prune cheap on a large table.

@@ -2,7 +2,7 @@ import { Kysely, Migration } from 'kysely';
 import type { DialectName } from '../database.service';
 
 /**
- * What the operator console needs (issue 11):
+ * What the operator console needs (docs/console.md):
  * - `sync_events.event_name`, so the board can search by name, and an index on the location, event
  *   date, id and state, so that a week of one location is one index range among 100k rows, the
  *   board's order (location, date, id) needs no sort, a deep page skips index entries only, and the
