@@ -863,6 +863,11 @@ export class RevelSandbox {
     this.respond(req, res, 200, establishment);
   }
 
+  /**
+   * `GET /resources/Order/<id>/`: the order object alone, in the shape of a captured real order
+   * (test/fixtures/revel/order.json), totals as Revel keeps them after its own recomputing
+   * (upstream-facts, "Revel order detail"); 404 for an id it does not have.
+   */
   private getOrder(req: Request, res: Response): void {
     const order = this.orderRows.get(Number(req.params.id));
     if (!order) {

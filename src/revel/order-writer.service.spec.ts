@@ -179,7 +179,7 @@ describe(RevelOrderWriter.name, () => {
     const outcome = await writer.write(d, {}, ledger().save);
 
     const orderId = expectOneCompleteOrder(d);
-    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false });
+    expect(outcome).toEqual({ kind: 'written', orderId, resumed: false, repairs: [] });
     expect(sandbox.orders()[0]).toMatchObject({
       subtotal: '110.00',
       discount_amount: '110.00',
@@ -248,6 +248,18 @@ describe(RevelOrderWriter.name, () => {
       paymentDone: true,
       finalized: true,
       historyDone: true,
+      // The order head read back right after the write matched the draft.
+      checked: true,
+      expected: {
+        lines: d.lines.map(({ index, uuid, productId, quantity, unitPriceCents }) => ({
+          index,
+          uuid,
+          productId,
+          quantity,
+          unitPriceCents,
+        })),
+        localTimestamp: d.localTimestamp,
+      },
     });
   });
 
@@ -263,8 +275,9 @@ describe(RevelOrderWriter.name, () => {
     expect(lookup?.query.local_id__in).toBe(
       'Triple Seat_55521609,Triple Seat 55521609,tripleseat_event_55521609',
     );
-    // lookup, order, one POST per item, payment, finalize, history.
-    expect(sandbox.requests()).toHaveLength(5 + d.lines.length);
+    // lookup, order, one POST per item, payment, finalize, history, and the order's detail GET.
+    expect(sandbox.requests()).toHaveLength(6 + d.lines.length);
+    expect(sandbox.requestCount('GET /resources/Order/:id/')).toBe(1);
   });
 
   it('should record a surcharge and skip the discount when the invoice is above the items', async () => {
