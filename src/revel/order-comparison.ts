@@ -204,11 +204,31 @@ export function compareOrder(
   }
 
   const missing = differences.some((d) => d.kind === 'missing');
+  const paymentOff = differences.some((d) => isPaymentDifference(d));
   for (const d of compareHead(expected, order)) {
     if (d.kind === 'total' && foreign.length > 0) continue;
-    // Revel closes an order once it is paid and has its history: a missing one explains it.
-    if (d.kind === 'not-closed' && (missing || foreign.length > 0)) continue;
+    // What is due and whether the order is closed follow from the payment and the history:
+    // a difference there already explains them.
+    if (isConsequence(d) && (missing || paymentOff)) continue;
     differences.push(d);
   }
   return { differences, foreign };
+}
+
+function isPaymentDifference(d: Difference): boolean {
+  return (
+    d.kind === 'payment' ||
+    d.kind === 'unexpected-payment' ||
+    (d.kind === 'missing' && d.resource === 'Payment')
+  );
+}
+
+/** `remaining_due` and `closed` are Revel's to compute from the payments and the history. */
+export function isConsequence(d: Difference): boolean {
+  return d.kind === 'not-closed' || (d.kind === 'total' && d.field === 'remaining due');
+}
+
+/** Whether a difference is one the payment side explains (see isConsequence). */
+export function explainedBy(differences: readonly Difference[]): boolean {
+  return differences.some((d) => isPaymentDifference(d));
 }

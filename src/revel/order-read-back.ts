@@ -10,6 +10,8 @@ import {
   describeDifference,
   Difference,
   ExpectedOrder,
+  explainedBy,
+  isConsequence,
   RecordKind,
   repairable,
 } from './order-comparison';
@@ -234,16 +236,16 @@ export class RevelOrderReadBack {
     const headDiffers = differences.some((d) => d.kind === 'total' || d.kind === 'not-printed');
     if (headDiffers || reposted) {
       // Totals and flags as they are now (a re-post may have changed them), PATCHed once if wrong.
-      const mayCompareTotals = foreign.length === 0;
+      // What is due and `closed` are Revel's to derive; a payment difference left explains them.
+      const paymentOff = explainedBy(left);
       const wrong = (order: RevelOrder) =>
         compareHead(expected, order).filter(
-          (d) =>
-            (d.kind === 'total' && mayCompareTotals) ||
-            d.kind === 'not-printed' ||
-            d.kind === 'not-closed',
+          (d) => !(d.kind === 'total' && foreign.length > 0) && !(paymentOff && isConsequence(d)),
         );
       let now = reposted ? await this.client.getOrder(target.orderId) : head;
-      const patchable = wrong(now).filter((d) => d.kind !== 'not-closed');
+      const patchable = wrong(now).filter(
+        (d) => (d.kind === 'total' && !isConsequence(d)) || d.kind === 'not-printed',
+      );
       if (patchable.length > 0) {
         await this.client.updateOrder(target.orderId, this.bodies.finalize(expected));
         repairs.push({
@@ -255,9 +257,9 @@ export class RevelOrderReadBack {
         this.metrics?.revelRepair('Order', 'patched');
         now = await this.client.getOrder(target.orderId);
       }
-      left.push(
-        ...wrong(now).filter((d) => !left.some((l) => l.kind === d.kind && sameField(l, d))),
-      );
+      for (const d of wrong(now)) {
+        if (!left.some((l) => l.kind === d.kind && sameField(l, d))) left.push(d);
+      }
     }
     if (left.length === 0) return { foreign };
     this.metrics?.revelRepair('Order', 'mismatch');

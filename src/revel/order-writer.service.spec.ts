@@ -724,4 +724,72 @@ describe(RevelOrderWriter.name, () => {
       expect(() => centsToDecimal(1.5)).toThrow(RangeError);
     });
   });
+
+  describe('the read right after the write', () => {
+    /** A change made in Revel (Revel recomputing, a cashier) through its API. */
+    async function patchInRevel(path: string, body: object): Promise<void> {
+      const res = await fetch(`${sandbox.url}${path}`, {
+        method: 'PATCH',
+        headers: {
+          'API-AUTHENTICATION': `${API_KEY}:${API_SECRET}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    }
+
+    /** Writes the order, then leaves its read to `write` again (as after a crash before it). */
+    async function writtenNotChecked(d: OrderDraft) {
+      const book = ledger();
+      await writer.write(d, {}, book.save);
+      const { checked: _checked, ...progress } = book.last();
+      return { book, progress, orderId: progress.orderId ?? NaN };
+    }
+
+    it('should PATCH the totals again when Revel changed them, and say so', async () => {
+      const d = draft();
+      const { book, progress, orderId } = await writtenNotChecked(d);
+      await patchInRevel(`/resources/Order/${orderId}/`, { final_total: '99.99' });
+
+      const outcome = await writer.write(d, progress, book.save);
+
+      expect(outcome).toEqual({
+        kind: 'written',
+        orderId,
+        resumed: true,
+        repairs: [
+          {
+            action: 'patched',
+            resource: 'Order',
+            id: orderId,
+            // What is due follows from the total; Revel derives it again.
+            fields: ['final total'],
+          },
+        ],
+      });
+      expectOneCompleteOrder(d);
+      expect(book.last().checked).toBe(true);
+    });
+
+    it('should end as a mismatch naming our payment when it was edited to another amount', async () => {
+      const d = draft();
+      const { book, progress, orderId } = await writtenNotChecked(d);
+      const [payment] = sandbox.payments(orderId);
+      await patchInRevel(`/resources/Payment/${payment.id}/`, { amount: '10.00' });
+
+      const outcome = await writer.write(d, progress, book.save);
+
+      expect(outcome).toEqual({
+        kind: 'mismatch',
+        orderId,
+        repairs: [],
+        differences: [
+          `payment ${payment.id} is 10.00, the invoice says ${centsToDecimal(d.finalTotalCents)}`,
+        ],
+      });
+      // Nothing of the edit was undone.
+      expect(sandbox.payments(orderId)).toEqual([expect.objectContaining({ amount: '10.00' })]);
+    });
+  });
 });
