@@ -107,7 +107,7 @@ function pipelineFor(
   };
   const writer = {
     write: jest.fn((_draft: { notes: string }) =>
-      Promise.resolve({ kind: 'written', orderId: 9001, resumed: false }),
+      Promise.resolve({ kind: 'written', orderId: 9001, resumed: false, repairs: [] }),
     ),
   };
   const mailer = {
