@@ -272,6 +272,26 @@ describe(RevelSandbox.name, () => {
       expect(Object.keys(order).sort()).toEqual(expected);
       expect([...REVEL_ORDER_FIELDS].sort()).toEqual(expected);
     });
+
+    it('should answer an Order GET with its money as JSON numbers, like the fixture order', async () => {
+      const id = await createOrder();
+      await call('PATCH', `/resources/Order/${id}/`, {
+        subtotal: '120.00',
+        final_total: '107.50',
+        discount_amount: '12.50',
+      });
+
+      const order = (await call('GET', `/resources/Order/${id}/`)).body as Record<string, unknown>;
+
+      expect(typeof fixture('order.json').subtotal).toBe('number');
+      expect(order).toMatchObject({
+        subtotal: 120,
+        final_total: 107.5,
+        discount_amount: 12.5,
+        remaining_due: 107.5,
+        closed: false,
+      });
+    });
   });
 
   describe('POST with id or resource_uri', () => {

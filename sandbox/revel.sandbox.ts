@@ -199,6 +199,17 @@ function htmlPage(status: number, message: string): string {
   return `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body><h1>${title}</h1><p>${escaped}</p></body></html>\n`;
 }
 
+/** Order fields a real Order GET answers as JSON numbers (upstream-facts, "Revel order detail"). */
+const ORDER_MONEY_FIELDS = [
+  'subtotal',
+  'final_total',
+  'tax',
+  'remaining_due',
+  'surcharge',
+  'discount_amount',
+  'discount_rule_amount',
+] as const;
+
 /** A new order as Revel stores it: every key of a real Order GET, nothing else. */
 function orderDefaults(id: number, now: string): Record<RevelOrderField, unknown> {
   return {
@@ -865,8 +876,9 @@ export class RevelSandbox {
 
   /**
    * `GET /resources/Order/<id>/`: the order object alone, in the shape of a captured real order
-   * (test/fixtures/revel/order.json), totals as Revel keeps them after its own recomputing
-   * (upstream-facts, "Revel order detail"); 404 for an id it does not have.
+   * (test/fixtures/revel/order.json), totals as Revel keeps them after its own recomputing and
+   * its money as JSON numbers whatever decimal strings were written (upstream-facts, "Revel order
+   * detail"); 404 for an id it does not have.
    */
   private getOrder(req: Request, res: Response): void {
     const order = this.orderRows.get(Number(req.params.id));
@@ -874,7 +886,14 @@ export class RevelSandbox {
       this.apiError(res, 404, 'Order not found');
       return;
     }
-    this.respond(req, res, 200, order);
+    const answer: Row = { ...order };
+    for (const field of ORDER_MONEY_FIELDS) {
+      const micros = toMicros(answer[field]);
+      if (typeof answer[field] === 'string' && micros !== undefined) {
+        answer[field] = Number(microsToString(micros));
+      }
+    }
+    this.respond(req, res, 200, answer);
   }
 
   private patchOrder(req: Request, res: Response): void {
