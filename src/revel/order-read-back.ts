@@ -92,10 +92,12 @@ export function describeForeign(foreign: readonly string[]): string {
  * detail DELETE, upstream-facts "Revel DELETE"). A second order carrying our uuid with no items
  * and no payment (an Order POST committed after the settle window) is deleted too. A second order
  * that has items or payments, or a DELETE that Revel refuses, cannot be repaired here: the result
- * names the records for an operator.
+ * names the records for an operator. Given what the order must hold, it then compares and repairs
+ * (see `compare`); records without our uuids are noted, never undone.
  *
- * Four calls when nothing is wrong: the local_id lookup (batched with other lookups of the same
- * establishment), then the order's items, payments and history.
+ * Five calls when nothing is wrong: the local_id lookup (batched with other lookups of the same
+ * establishment), the order's items, payments and history, and the order itself (not read again
+ * when the caller has just read it).
  */
 @Injectable()
 export class RevelOrderReadBack {
@@ -151,19 +153,19 @@ export class RevelOrderReadBack {
       }
     }
 
-    const lists = {
-      OrderItem: await this.client.listOrderItems(target.orderId),
-      Payment: await this.client.listPayments(target.orderId),
-      OrderHistory: await this.client.listOrderHistory(target.orderId),
-    };
-    for (const resource of ['OrderItem', 'Payment', 'OrderHistory'] as const) {
+    // Each list without the later copies deleted: what is left is compared with the draft.
+    const kept = async <T extends Child>(resource: RecordKind, records: T[]): Promise<T[]> => {
       const gone = new Set<number>();
-      for (const { copy, kept } of laterCopies(lists[resource])) {
-        if (await remove(resource, copy, kept.id)) gone.add(copy.id);
+      for (const { copy, kept: first } of laterCopies(records)) {
+        if (await remove(resource, copy, first.id)) gone.add(copy.id);
       }
-      // What is left is compared with the draft: one copy of each uuid.
-      (lists[resource] as Child[]) = lists[resource].filter((record) => !gone.has(record.id));
-    }
+      return records.filter((record) => !gone.has(record.id));
+    };
+    const lists = {
+      OrderItem: await kept('OrderItem', await this.client.listOrderItems(target.orderId)),
+      Payment: await kept('Payment', await this.client.listPayments(target.orderId)),
+      OrderHistory: await kept('OrderHistory', await this.client.listOrderHistory(target.orderId)),
+    };
 
     let mismatch: string[] | undefined;
     let foreign: string[] = [];
