@@ -292,6 +292,18 @@ describe(RevelSandbox.name, () => {
         closed: false,
       });
     });
+
+    it('should add the Default Tax to a PATCHed final total when the tax is applied', async () => {
+      const id = await createOrder();
+      sandbox.setTaxApplied(true);
+      await call('PATCH', `/resources/Order/${id}/`, { subtotal: '13.60', final_total: '13.60' });
+
+      const order = (await call('GET', `/resources/Order/${id}/`)).body as Record<string, unknown>;
+
+      // 8.375 % of 13.60 is 1.139: 1.14 to the cent.
+      expect(order).toMatchObject({ subtotal: 13.6, tax: 1.14, final_total: 14.74 });
+      sandbox.reset();
+    });
   });
 
   describe('POST with id or resource_uri', () => {

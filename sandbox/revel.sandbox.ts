@@ -373,6 +373,8 @@ export class RevelSandbox {
   private readonly establishmentNames = new Map<number, string>();
   private readonly unknownFieldLog: UnknownFieldRecord[] = [];
   private htmlErrors = false;
+  /** When on, an order's PATCHed final total gets its Default Tax added (see setTaxApplied). */
+  private taxApplied = false;
   private readonly log: SandboxRequestLog[] = [];
   private readonly counts = new Map<string, number>();
   private readonly lostResponseRules: LostResponseRule[] = [];
@@ -481,6 +483,16 @@ export class RevelSandbox {
     this.unknownFieldLog.length = 0;
   }
 
+  /**
+   * When on, Revel's auto-attached Default Tax (8.375 %) is applied: a PATCH that sets an order's
+   * `final_total` gets the tax on subtotal − discount added to it, and `tax` says how much, as a
+   * Revel establishment taxing web orders does (upstream-facts, "Revel order detail").
+   */
+  setTaxApplied(enabled: boolean): this {
+    this.taxApplied = enabled;
+    return this;
+  }
+
   /** When on, auth failures (401) and 404s answer a text/html page instead of JSON. */
   setHtmlErrors(enabled: boolean): this {
     this.htmlErrors = enabled;
@@ -541,6 +553,7 @@ export class RevelSandbox {
     this.establishmentNames.clear();
     this.unknownFieldLog.length = 0;
     this.htmlErrors = false;
+    this.taxApplied = false;
     this.log.length = 0;
     this.counts.clear();
     this.lostResponseRules.length = 0;
@@ -696,6 +709,15 @@ export class RevelSandbox {
       }
       this.setHtmlErrors(body.enabled);
       res.json({ enabled: body.enabled });
+    });
+    app.put('/__sandbox/tax', (req, res) => {
+      const body: unknown = req.body;
+      if (!isRecord(body) || typeof body.applied !== 'boolean') {
+        sendError(res, 400, '{"applied": true|false} is required');
+        return;
+      }
+      this.setTaxApplied(body.applied);
+      res.json({ applied: body.applied });
     });
     app.get('/__sandbox/faults', (_req, res) => {
       res.json(
@@ -918,6 +940,13 @@ export class RevelSandbox {
     }
     order.version = Number(order.version ?? 1) + 1;
     this.materialiseDiscount(order);
+    if (this.taxApplied && 'final_total' in body) {
+      const base = (toMicros(order.subtotal) ?? 0) - (toMicros(order.discount_amount) ?? 0);
+      // To the cent, half up, in millionths.
+      const tax = Math.round((base * 0.08375) / 10_000) * 10_000;
+      order.tax = Number(microsToString(tax));
+      order.final_total = microsToString((toMicros(order.final_total) ?? 0) + tax);
+    }
     this.deriveTotals(order);
     this.respond(req, res, 200, order);
   }

@@ -257,5 +257,40 @@ describe('read-back of written orders by reconciliation (e2e)', () => {
       const metrics = await request(h.url).get('/metrics').expect(200);
       expect(metrics.text).toMatch(/revel_repairs_total\{resource="Order",outcome="mismatch"\} 1/);
     });
+
+    it('should fail the event with REVEL_MISMATCH right after the write when Revel adds a tax to its total', async () => {
+      const tax = (applied: boolean) =>
+        fetch(`${h.revel.url}/__sandbox/tax`, {
+          method: 'PUT',
+          headers: { 'Content-Type': 'application/json' },
+          body: JSON.stringify({ applied }),
+        });
+      expect((await tax(true)).status).toBe(200);
+      try {
+        const id = 68_100_006;
+        h.seedEvent({ id });
+        expect((await h.webhook(webhookBody(id))).status).toBe(200);
+        const row = await h.waitForState(String(id), ['INJECTED', 'FAILED', 'SKIPPED'], 15_000);
+
+        expect(row.state).toBe('FAILED');
+        const body = await eventBody(id);
+        expect(body.reason).toBe('REVEL_MISMATCH');
+        const [order] = h.revel.ordersByLocalId(`Triple Seat_${id}`);
+        const [payment] = h.revel.payments(order.id);
+        // The totals were PATCHed once more, and Revel taxed them again: an operator decides.
+        expect(body.detail).toContain(
+          `final total is ${Number(order.final_total).toFixed(2)}, the invoice says ${String(payment.amount)}`,
+        );
+        expect(h.revel.requestCount('PATCH /resources/Order/:id/')).toBeGreaterThanOrEqual(2);
+        expect(body.history).toContainEqual(
+          expect.objectContaining({
+            reason: 'REVEL_REPAIRED',
+            detail: expect.stringContaining('PATCHed order'),
+          }),
+        );
+      } finally {
+        expect((await tax(false)).status).toBe(200);
+      }
+    });
   });
 });
