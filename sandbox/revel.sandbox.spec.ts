@@ -272,6 +272,38 @@ describe(RevelSandbox.name, () => {
       expect(Object.keys(order).sort()).toEqual(expected);
       expect([...REVEL_ORDER_FIELDS].sort()).toEqual(expected);
     });
+
+    it('should answer an Order GET with its money as JSON numbers, like the fixture order', async () => {
+      const id = await createOrder();
+      await call('PATCH', `/resources/Order/${id}/`, {
+        subtotal: '120.00',
+        final_total: '107.50',
+        discount_amount: '12.50',
+      });
+
+      const order = (await call('GET', `/resources/Order/${id}/`)).body as Record<string, unknown>;
+
+      expect(typeof fixture('order.json').subtotal).toBe('number');
+      expect(order).toMatchObject({
+        subtotal: 120,
+        final_total: 107.5,
+        discount_amount: 12.5,
+        remaining_due: 107.5,
+        closed: false,
+      });
+    });
+
+    it('should add the Default Tax to a PATCHed final total when the tax is applied', async () => {
+      const id = await createOrder();
+      sandbox.setTaxApplied(true);
+      await call('PATCH', `/resources/Order/${id}/`, { subtotal: '13.60', final_total: '13.60' });
+
+      const order = (await call('GET', `/resources/Order/${id}/`)).body as Record<string, unknown>;
+
+      // 8.375 % of 13.60 is 1.139: 1.14 to the cent.
+      expect(order).toMatchObject({ subtotal: 13.6, tax: 1.14, final_total: 14.74 });
+      sandbox.reset();
+    });
   });
 
   describe('POST with id or resource_uri', () => {

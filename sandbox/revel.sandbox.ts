@@ -24,7 +24,7 @@ import { FaultInjector, FaultRule, ruleFromJson } from './fault-injector';
  *   RevelSandbox.unknownFields}), so a writer sending e.g. `opened` on an Order shows up in tests.
  *   An Order keeps only the fields of a real Order (REVEL_ORDER_FIELDS); the lists of the other
  *   resources are partial (no real GET was captured), so their unknown fields are still stored.
- * - A POST carrying `id` or `resource_uri` is refused (api-facts §2.2, RV-FAQ).
+ * - A POST carrying `id` or `resource_uri` is refused (upstream-facts §2.2).
  * - Auth failures and 404s can answer an HTML page, as real Revel sometimes does ({@link
  *   RevelSandbox.setHtmlErrors}).
  */
@@ -100,7 +100,7 @@ const CHECKED_WRITE = /^\/resources\/(Order|OrderItem|Payment|OrderHistory)\/(?:
 const ORDER_FIELD_SET: ReadonlySet<string> = new Set(REVEL_ORDER_FIELDS);
 const DECIMAL = /^(-)?(\d+)(?:\.(\d{1,6}))?$/;
 
-/** A realistic Pinkbox catalogue (legacy §6.5/§13), with near-miss names for fuzzy matching. */
+/** A realistic Pinkbox catalogue (upstream-facts §3.4), with near-miss names for fuzzy matching. */
 export function fixtureProducts(): SandboxProduct[] {
   return [
     { id: 577, name: 'OG', price: 1.75, cost: 0.45 },
@@ -160,7 +160,7 @@ function fieldMatches(actual: unknown, wanted: string): boolean {
 }
 
 /**
- * Tastypie lookups as Revel documents them (api-facts §2.3, RV-FAQ): `field=value` is equality and
+ * Tastypie lookups as Revel documents them (upstream-facts §2.3): `field=value` is equality and
  * `field__in=a,b,c` matches any of the comma-separated values. Other `__<op>` lookups are not
  * used by the service; the sandbox refuses them (see `unsupportedLookup`) rather than match nothing.
  */
@@ -198,6 +198,17 @@ function htmlPage(status: number, message: string): string {
   const escaped = message.replace(/[&<>"]/g, (c) => `&#${c.charCodeAt(0)};`);
   return `<!DOCTYPE html>\n<html><head><title>${title}</title></head><body><h1>${title}</h1><p>${escaped}</p></body></html>\n`;
 }
+
+/** Order fields a real Order GET answers as JSON numbers (upstream-facts, "Revel order detail"). */
+const ORDER_MONEY_FIELDS = [
+  'subtotal',
+  'final_total',
+  'tax',
+  'remaining_due',
+  'surcharge',
+  'discount_amount',
+  'discount_rule_amount',
+] as const;
 
 /** A new order as Revel stores it: every key of a real Order GET, nothing else. */
 function orderDefaults(id: number, now: string): Record<RevelOrderField, unknown> {
@@ -362,6 +373,8 @@ export class RevelSandbox {
   private readonly establishmentNames = new Map<number, string>();
   private readonly unknownFieldLog: UnknownFieldRecord[] = [];
   private htmlErrors = false;
+  /** When on, an order's PATCHed final total gets its Default Tax added (see setTaxApplied). */
+  private taxApplied = false;
   private readonly log: SandboxRequestLog[] = [];
   private readonly counts = new Map<string, number>();
   private readonly lostResponseRules: LostResponseRule[] = [];
@@ -470,6 +483,16 @@ export class RevelSandbox {
     this.unknownFieldLog.length = 0;
   }
 
+  /**
+   * When on, Revel's auto-attached Default Tax (8.375 %) is applied: a PATCH that sets an order's
+   * `final_total` gets the tax on subtotal − discount added to it, and `tax` says how much, as a
+   * Revel establishment taxing web orders does (upstream-facts, "Revel order detail").
+   */
+  setTaxApplied(enabled: boolean): this {
+    this.taxApplied = enabled;
+    return this;
+  }
+
   /** When on, auth failures (401) and 404s answer a text/html page instead of JSON. */
   setHtmlErrors(enabled: boolean): this {
     this.htmlErrors = enabled;
@@ -530,6 +553,7 @@ export class RevelSandbox {
     this.establishmentNames.clear();
     this.unknownFieldLog.length = 0;
     this.htmlErrors = false;
+    this.taxApplied = false;
     this.log.length = 0;
     this.counts.clear();
     this.lostResponseRules.length = 0;
@@ -686,6 +710,15 @@ export class RevelSandbox {
       this.setHtmlErrors(body.enabled);
       res.json({ enabled: body.enabled });
     });
+    app.put('/__sandbox/tax', (req, res) => {
+      const body: unknown = req.body;
+      if (!isRecord(body) || typeof body.applied !== 'boolean') {
+        sendError(res, 400, '{"applied": true|false} is required');
+        return;
+      }
+      this.setTaxApplied(body.applied);
+      res.json({ applied: body.applied });
+    });
     app.get('/__sandbox/faults', (_req, res) => {
       res.json(
         this.faults.list().map((rule) => ({
@@ -751,7 +784,7 @@ export class RevelSandbox {
   /**
    * Before any write handler: records the fields the resource does not know (Revel ignores them
    * silently, so this is the only place they show) and refuses a POST that carries `id` or
-   * `resource_uri` (api-facts §2.2: "POST requests will not be accepted if an ID or resource_uri
+   * `resource_uri` (upstream-facts §2.2: "POST requests will not be accepted if an ID or resource_uri
    * is passed").
    */
   private checkWrite(req: Request, res: Response, next: NextFunction): void {
@@ -863,13 +896,26 @@ export class RevelSandbox {
     this.respond(req, res, 200, establishment);
   }
 
+  /**
+   * `GET /resources/Order/<id>/`: the order object alone, in the shape of a captured real order
+   * (test/fixtures/revel/order.json), totals as Revel keeps them after its own recomputing and
+   * its money as JSON numbers whatever decimal strings were written (upstream-facts, "Revel order
+   * detail"); 404 for an id it does not have.
+   */
   private getOrder(req: Request, res: Response): void {
     const order = this.orderRows.get(Number(req.params.id));
     if (!order) {
       this.apiError(res, 404, 'Order not found');
       return;
     }
-    this.respond(req, res, 200, order);
+    const answer: Row = { ...order };
+    for (const field of ORDER_MONEY_FIELDS) {
+      const micros = toMicros(answer[field]);
+      if (typeof answer[field] === 'string' && micros !== undefined) {
+        answer[field] = Number(microsToString(micros));
+      }
+    }
+    this.respond(req, res, 200, answer);
   }
 
   private patchOrder(req: Request, res: Response): void {
@@ -894,6 +940,13 @@ export class RevelSandbox {
     }
     order.version = Number(order.version ?? 1) + 1;
     this.materialiseDiscount(order);
+    if (this.taxApplied && 'final_total' in body) {
+      const base = (toMicros(order.subtotal) ?? 0) - (toMicros(order.discount_amount) ?? 0);
+      // To the cent, half up, in millionths.
+      const tax = Math.round((base * 0.08375) / 10_000) * 10_000;
+      order.tax = Number(microsToString(tax));
+      order.final_total = microsToString((toMicros(order.final_total) ?? 0) + tax);
+    }
     this.deriveTotals(order);
     this.respond(req, res, 200, order);
   }
@@ -1075,7 +1128,7 @@ export class RevelSandbox {
       return;
     }
     const existing = (order.applied_discounts as Row[]).find((d) => d.discount === order.discount);
-    // Shaped like the captured AppliedDiscountOrder (api-facts §2.2, LEG order_10685039.json).
+    // Shaped like the captured AppliedDiscountOrder (upstream-facts §2.2, the old connector's order_10685039.json).
     const applied: Row = existing ?? {
       id: this.nextIds.discount++,
       uuid: randomUUID(),

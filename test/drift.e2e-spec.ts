@@ -208,6 +208,9 @@ describe('Drift detection, preview and resync (e2e, sandboxes over HTTP)', () =>
     // The first reconciliation after the settle window (0 s here) reads each order back once.
     await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
     await h.get(SyncWorker).idle();
+    // The first run after a write reads the new order back once (its read-back); none after that.
+    await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);
+    await h.get(SyncWorker).idle();
     const revelBefore = h.revel.requestCount();
     const eventGetsBefore = h.tripleseat.count(EVENT_GET);
     const res = await h.api().post('/api/sync/tripleseat?hours_back=24&wait=25').expect(200);

@@ -15,21 +15,6 @@ const SELF = 'test/self-contained.e2e-spec.ts';
 const FORBIDDEN =
   /SPEC §|SPEC\.md|api-facts|legacy §|legacy-connector|\.\.\/shared|work\/shared|[Ii]ssue [0-9]+|previous session|last session|before\/after|before and after/;
 
-/**
- * Files whose citations another branch is rewriting at the same time; they are fixed when it is
- * merged, and then removed from this list.
- */
-const PENDING = new Set([
-  'src/revel/order-writer.service.ts',
-  'src/revel/order-read-back.ts',
-  'src/revel/revel.client.ts',
-  'sandbox/revel.sandbox.ts',
-  'src/sync/read-back.service.ts',
-  'docs/reliability.md',
-  'docs/operations.md',
-  'test/read-back.e2e-spec.ts',
-]);
-
 /** Lines that must keep a forbidden word: a test that asserts its absence. */
 const ALLOWED: { file: string; line: string }[] = [
   { file: 'test/docs.e2e-spec.ts', line: 'expect(section).not.toMatch(/issue \\d+|SPEC §/);' },
@@ -77,7 +62,7 @@ describe('the repository is self-contained', () => {
   it('should cite no document outside the repository and narrate no history', () => {
     const hits: string[] = [];
     for (const { file, text } of textFiles()) {
-      if (file === SELF || PENDING.has(file)) continue;
+      if (file === SELF) continue;
       text.split('\n').forEach((line, i) => {
         if (!FORBIDDEN.test(line)) return;
         if (ALLOWED.some((allowed) => allowed.file === file && line.trim() === allowed.line))

@@ -32,7 +32,9 @@ const WORDS: Record<ReasonCode, string> = {
   REVEL_DUPLICATE:
     'The POS holds a second copy of part of this order that could not be removed automatically. Remove the records named here at the POS.',
   REVEL_REPAIRED:
-    'The POS had saved part of the order twice (it answered too late); the extra copy was removed.',
+    'The order was read back from the POS and put right: an extra copy removed, or a missing part or wrong total of ours sent again. Records someone else added are only noted.',
+  REVEL_MISMATCH:
+    'The order in the POS differs from the invoice (for example a payment of another amount) and was not changed automatically. Check the differences named here at the POS, then resync or sync the event.',
 };
 
 /** Plain words for a ledger reason; unknown text (older rows, free text) is shown as it is. */

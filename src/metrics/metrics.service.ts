@@ -84,7 +84,7 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
 
   private readonly revelRepairs = new Counter({
     name: 'revel_repairs_total',
-    help: 'Duplicates found by reading a written Revel order back: deleted, or left for an operator (unrepairable), by resource.',
+    help: 'Repairs by reading a written Revel order back, by resource: a duplicate deleted or left for an operator (unrepairable), a missing record of ours posted again (reposted), totals PATCHed again (patched), a difference left for an operator (mismatch).',
     labelNames: ['resource', 'outcome'] as const,
     registers: [this.registry],
   });
@@ -190,7 +190,10 @@ export class MetricsService implements HttpMetrics, OnModuleDestroy {
     this.ordersCreated.inc();
   }
 
-  revelRepair(resource: string, outcome: 'deleted' | 'unrepairable'): void {
+  revelRepair(
+    resource: string,
+    outcome: 'deleted' | 'unrepairable' | 'reposted' | 'patched' | 'mismatch',
+  ): void {
     this.revelRepairs.inc({ resource, outcome });
   }
 

@@ -132,19 +132,59 @@ export interface OrderWriteProgress {
   readBackAfter?: number;
   /** The order was read back after its settle window and holds no duplicate. */
   verified?: boolean;
+  /**
+   * The order head was read back right after the write (one detail GET) and matched the draft,
+   * or the full read-back it led to repaired what differed.
+   */
+  checked?: boolean;
+  /**
+   * What the order's items must be (uuid, product, quantity, unit price) and the local time the
+   * records were written with, kept so that reconciliation's read-back can compare and repair an
+   * order without the draft.
+   */
+  expected?: {
+    lines: Pick<OrderLine, 'index' | 'uuid' | 'productId' | 'quantity' | 'unitPriceCents'>[];
+    localTimestamp: string;
+  };
 }
 
-/** A duplicate record a read-back deleted from Revel. */
-export interface ReadBackRepair {
-  resource: 'Order' | 'OrderItem' | 'Payment' | 'OrderHistory';
-  id: number;
-  uuid: string | null;
-  keptId: number;
-}
+/** What a read-back did to an order of ours in Revel. */
+export type ReadBackRepair =
+  /** A duplicate deleted (the record kept in its place is `keptId`). */
+  | {
+      action?: 'deleted';
+      resource: 'Order' | 'OrderItem' | 'Payment' | 'OrderHistory';
+      id: number;
+      uuid: string | null;
+      keptId: number;
+    }
+  /** A record of ours that was missing (someone deleted it), posted again as `id`. */
+  | {
+      action: 'reposted';
+      resource: 'OrderItem' | 'Payment' | 'OrderHistory';
+      id: number;
+      uuid: string;
+    }
+  /** The order's totals (and `printed`) PATCHed again with the finalize body. */
+  | { action: 'patched'; resource: 'Order'; id: number; fields: string[] };
 
 export type OrderWriteOutcome =
-  /** We wrote (or completed) the order; `repairs` says what its read-back deleted, if anything. */
-  | { kind: 'written'; orderId: number; resumed: boolean; repairs: ReadBackRepair[] }
+  /**
+   * We wrote (or completed) the order; `repairs` says what its read-back repaired, if anything,
+   * and `foreign` names records on it that are not ours (noted, left alone).
+   */
+  | {
+      kind: 'written';
+      orderId: number;
+      resumed: boolean;
+      repairs: ReadBackRepair[];
+      foreign?: string[];
+    }
+  /**
+   * The order is written but what landed differs from the draft in a way the read-back cannot
+   * repair (a payment edited to another amount, totals Revel recomputed): `differences` names each.
+   */
+  | { kind: 'mismatch'; orderId: number; differences: string[]; repairs: ReadBackRepair[] }
   /**
    * The order is written but its read-back found duplicates it could not remove: `recordIds` names
    * them (`Order 10685007`) for an operator to remove at the POS.

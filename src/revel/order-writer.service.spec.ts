@@ -248,6 +248,18 @@ describe(RevelOrderWriter.name, () => {
       paymentDone: true,
       finalized: true,
       historyDone: true,
+      // The order head read back right after the write matched the draft.
+      checked: true,
+      expected: {
+        lines: d.lines.map(({ index, uuid, productId, quantity, unitPriceCents }) => ({
+          index,
+          uuid,
+          productId,
+          quantity,
+          unitPriceCents,
+        })),
+        localTimestamp: d.localTimestamp,
+      },
     });
   });
 
@@ -263,8 +275,9 @@ describe(RevelOrderWriter.name, () => {
     expect(lookup?.query.local_id__in).toBe(
       'Triple Seat_55521609,Triple Seat 55521609,tripleseat_event_55521609',
     );
-    // lookup, order, one POST per item, payment, finalize, history.
-    expect(sandbox.requests()).toHaveLength(5 + d.lines.length);
+    // lookup, order, one POST per item, payment, finalize, history, and the order's detail GET.
+    expect(sandbox.requests()).toHaveLength(6 + d.lines.length);
+    expect(sandbox.requestCount('GET /resources/Order/:id/')).toBe(1);
   });
 
   it('should record a surcharge and skip the discount when the invoice is above the items', async () => {
@@ -709,6 +722,74 @@ describe(RevelOrderWriter.name, () => {
         '90071992547409.91',
       ]);
       expect(() => centsToDecimal(1.5)).toThrow(RangeError);
+    });
+  });
+
+  describe('the read right after the write', () => {
+    /** A change made in Revel (Revel recomputing, a cashier) through its API. */
+    async function patchInRevel(path: string, body: object): Promise<void> {
+      const res = await fetch(`${sandbox.url}${path}`, {
+        method: 'PATCH',
+        headers: {
+          'API-AUTHENTICATION': `${API_KEY}:${API_SECRET}`,
+          'Content-Type': 'application/json',
+        },
+        body: JSON.stringify(body),
+      });
+      expect(res.status).toBe(200);
+    }
+
+    /** Writes the order, then leaves its read to `write` again (as after a crash before it). */
+    async function writtenNotChecked(d: OrderDraft) {
+      const book = ledger();
+      await writer.write(d, {}, book.save);
+      const { checked: _checked, ...progress } = book.last();
+      return { book, progress, orderId: progress.orderId ?? NaN };
+    }
+
+    it('should PATCH the totals again when Revel changed them, and say so', async () => {
+      const d = draft();
+      const { book, progress, orderId } = await writtenNotChecked(d);
+      await patchInRevel(`/resources/Order/${orderId}/`, { final_total: '99.99' });
+
+      const outcome = await writer.write(d, progress, book.save);
+
+      expect(outcome).toEqual({
+        kind: 'written',
+        orderId,
+        resumed: true,
+        repairs: [
+          {
+            action: 'patched',
+            resource: 'Order',
+            id: orderId,
+            // What is due follows from the total; Revel derives it again.
+            fields: ['final total'],
+          },
+        ],
+      });
+      expectOneCompleteOrder(d);
+      expect(book.last().checked).toBe(true);
+    });
+
+    it('should end as a mismatch naming our payment when it was edited to another amount', async () => {
+      const d = draft();
+      const { book, progress, orderId } = await writtenNotChecked(d);
+      const [payment] = sandbox.payments(orderId);
+      await patchInRevel(`/resources/Payment/${payment.id}/`, { amount: '10.00' });
+
+      const outcome = await writer.write(d, progress, book.save);
+
+      expect(outcome).toEqual({
+        kind: 'mismatch',
+        orderId,
+        repairs: [],
+        differences: [
+          `payment ${payment.id} is 10.00, the invoice says ${centsToDecimal(d.finalTotalCents)}`,
+        ],
+      });
+      // Nothing of the edit was undone.
+      expect(sandbox.payments(orderId)).toEqual([expect.objectContaining({ amount: '10.00' })]);
     });
   });
 });

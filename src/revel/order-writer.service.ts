@@ -12,6 +12,11 @@ import {
 } from '../orders/order-draft';
 import { RevelOrderReadBack } from './order-read-back';
 import { RevelClient } from './revel.client';
+import { compareHead } from './order-comparison';
+import { RevelRecordBodies } from './record-bodies';
+import { outcomeUnknown, WritesStoppedError } from './write-outcome';
+
+export { WritesStoppedError } from './write-outcome';
 import { RevelOrder, RevelOrderCreate, RevelOrderItemCreate, revelUri } from './revel.types';
 
 /** Integer cents → Revel's decimal string ("108.80"), by integer arithmetic only. */
@@ -65,27 +70,6 @@ function assertConsistent(draft: OrderDraft): void {
   }
 }
 
-/**
- * Whether a failed create may have been committed by Revel anyway. A 4xx answer (other than 408)
- * and a refused connection mean it was not; a timeout, a 5xx, a dropped connection or an unreadable
- * answer leave it unknown.
- */
-function outcomeUnknown(error: unknown): boolean {
-  if (error instanceof WritesStoppedError) return false;
-  if (!(error instanceof UpstreamError)) return true;
-  if (error.code === 'ECONNREFUSED') return false;
-  if (error.code === 'BAD_RESPONSE') return true;
-  return error.status === undefined || error.status === 408 || error.status >= 500;
-}
-
-/**
- * The kill switch said no right before a new Order POST was sent: nothing was sent, and the event
- * waits until the connector is turned on again.
- */
-export class WritesStoppedError extends Error {
-  override readonly name = 'WritesStoppedError';
-}
-
 /** Codes of the waits the settle window imposes (retryable, hinted; not failures of the event). */
 export const SETTLE_WAIT_CODES: ReadonlySet<string> = new Set([
   'WRITE_OUTCOME_PENDING',
@@ -117,6 +101,7 @@ export class RevelOrderWriter {
     private readonly client: RevelClient,
     @Inject(revelConfig.KEY) private readonly config: ConfigType<typeof revelConfig>,
     private readonly readBack: RevelOrderReadBack,
+    private readonly bodies: RevelRecordBodies,
     @Optional() private readonly metrics?: MetricsService,
   ) {}
 
@@ -131,6 +116,16 @@ export class RevelOrderWriter {
       ...progress,
       itemsDone: [...(progress.itemsDone ?? [])],
       unknown: { ...(progress.unknown ?? {}) },
+      expected: {
+        lines: draft.lines.map(({ index, uuid, productId, quantity, unitPriceCents }) => ({
+          index,
+          uuid,
+          productId,
+          quantity,
+          unitPriceCents,
+        })),
+        localTimestamp: progress.expected?.localTimestamp ?? draft.localTimestamp,
+      },
     };
     if (state.createUnknownAt !== undefined) {
       state.unknown = { [draft.orderUuid]: state.createUnknownAt, ...state.unknown };
@@ -197,51 +192,15 @@ export class RevelOrderWriter {
     if (draft.finalTotalCents > 0 && !state.paymentDone) {
       const payments = fresh ? [] : await this.client.listPayments(orderId);
       await this.createOnce(state, save, draft.paymentUuid, 'Payment', payments, () =>
-        this.client.createPayment({
-          uuid: draft.paymentUuid,
-          order: revelUri.order(orderId),
-          payment_type: this.config.paymentTypeId,
-          amount: centsToDecimal(draft.finalTotalCents),
-          tip: '0.00',
-          payment_date: draft.localTimestamp,
-          created_date: draft.localTimestamp,
-          updated_date: draft.localTimestamp,
-          created_by: this.userUri(),
-          updated_by: this.userUri(),
-          station: this.stationUri(),
-          establishment: revelUri.establishment(draft.establishmentId),
-        }),
+        this.client.createPayment(this.bodies.payment(draft, orderId)),
       );
       state.paymentDone = true;
       await save();
     }
 
     if (!state.finalized) {
-      // The Triple Seat discount rides on the finalizing PATCH: the old connector's finalize PATCH
-      // already carried `discount` beside the totals and Revel applied it (legacy §6.10, the
-      // captured order's AppliedDiscountOrder), so a separate discount PATCH is one call too many.
-      // Absolute values: a retried PATCH changes nothing more.
-      const amount = centsToDecimal(draft.discountCents);
-      const discount =
-        draft.discountCents > 0
-          ? {
-              discount: revelUri.discount(this.config.discountId),
-              discount_amount: amount,
-              discount_rule_amount: amount,
-              discount_reason: 'Triple Seat Discount',
-              discounted_by: this.userUri(),
-            }
-          : {};
-      const finalized = await this.client.updateOrder(orderId, {
-        ...discount,
-        subtotal: centsToDecimal(draft.subtotalCents),
-        surcharge: centsToDecimal(draft.surchargeCents),
-        final_total: centsToDecimal(draft.finalTotalCents),
-        printed: true,
-        updated_by: this.userUri(),
-        updated_date: draft.localTimestamp,
-      });
-      // Revel has been seen to drop `printed` from a combined PATCH (legacy §6.10); insist once.
+      const finalized = await this.client.updateOrder(orderId, this.bodies.finalize(draft));
+      // Revel has been seen to drop `printed` from a combined PATCH (upstream-facts §3.3); insist once.
       if (finalized.printed === false) await this.client.updateOrder(orderId, { printed: true });
       state.finalized = true;
       await save();
@@ -250,31 +209,32 @@ export class RevelOrderWriter {
     if (!state.historyDone) {
       const histories = fresh ? [] : await this.client.listOrderHistory(orderId);
       await this.createOnce(state, save, draft.historyUuid, 'OrderHistory', histories, () =>
-        this.client.createOrderHistory({
-          uuid: draft.historyUuid,
-          order: revelUri.order(orderId),
-          order_opened_by: this.userUri(),
-          order_opened_at: this.stationUri(),
-          opened: draft.localTimestamp,
-          // Our payment always covers the final total, so the order is closed when it is written.
-          closed: draft.localTimestamp,
-        }),
+        this.client.createOrderHistory(this.bodies.history(draft, orderId)),
       );
       state.historyDone = true;
       await save();
     }
 
     const outcome = await this.verify(draft, orderId, state, save);
-    if (outcome.kind === 'duplicate') return outcome;
+    if (outcome.kind !== 'verified') return outcome;
     this.logger.log({ eventId: draft.eventId, orderId, resumed }, 'Revel order written');
-    return { kind: 'written', orderId, resumed, repairs: outcome.repairs };
+    return {
+      kind: 'written',
+      orderId,
+      resumed,
+      repairs: outcome.repairs,
+      ...(outcome.foreign.length > 0 ? { foreign: outcome.foreign } : {}),
+    };
   }
 
   /**
-   * The read-back that ends a write in doubt: when a create had an unknown outcome or was sent
-   * again after its window, the order is read back once the settle window has passed since (the
-   * event waits, retryable, until then) and what a late commit doubled is deleted. A write with no
-   * doubt ends here at once: reconciliation reads it back later (see ReadBackService).
+   * The read-back that ends a write. With no doubt about any create, the order head is read once
+   * (one detail GET) and compared with the draft (totals to the cent, `printed`, `closed`, not
+   * `deleted`); only a difference leads to the full read-back. When a create had an unknown outcome
+   * or was sent again after its window, the full read-back runs once the settle window has passed
+   * since (the event waits, retryable, until then). The full read-back deletes what a late commit
+   * doubled, compares what landed with the draft and repairs what it safely can (see
+   * RevelOrderReadBack); reconciliation reads every recent order back once more (ReadBackService).
    */
   private async verify(
     draft: OrderDraft,
@@ -282,23 +242,35 @@ export class RevelOrderWriter {
     state: OrderWriteProgress,
     save: () => Promise<void>,
   ): Promise<
-    | { kind: 'verified'; repairs: ReadBackRepair[] }
-    | Extract<OrderWriteOutcome, { kind: 'duplicate' }>
+    | { kind: 'verified'; repairs: ReadBackRepair[]; foreign: string[] }
+    | Extract<OrderWriteOutcome, { kind: 'duplicate' | 'mismatch' }>
   > {
-    if (state.readBackAfter === undefined || state.verified === true) {
-      return { kind: 'verified', repairs: [] };
-    }
-    const waitMs = state.readBackAfter - Date.now();
-    if (waitMs > 0) {
-      await save();
-      throw new UpstreamError(
-        'revel',
-        `order ${orderId} is written; a create of unknown outcome may still commit, so it is read back in ${Math.ceil(waitMs / 1000)} s`,
-        undefined,
-        true,
-        waitMs,
-        'READ_BACK_PENDING',
-      );
+    if (state.verified === true) return { kind: 'verified', repairs: [], foreign: [] };
+    let head: RevelOrder | undefined;
+    if (state.readBackAfter === undefined) {
+      if (state.checked === true) return { kind: 'verified', repairs: [], foreign: [] };
+      // No doubt about any create: one detail GET says whether the totals and flags landed as
+      // sent (Revel attaches taxes and recomputes totals itself, upstream-facts "Revel order
+      // detail"). Only a difference costs the full read-back.
+      head = await this.client.getOrder(orderId);
+      if (compareHead(draft, head).length === 0) {
+        state.checked = true;
+        await save();
+        return { kind: 'verified', repairs: [], foreign: [] };
+      }
+    } else {
+      const waitMs = state.readBackAfter - Date.now();
+      if (waitMs > 0) {
+        await save();
+        throw new UpstreamError(
+          'revel',
+          `order ${orderId} is written; a create of unknown outcome may still commit, so it is read back in ${Math.ceil(waitMs / 1000)} s`,
+          undefined,
+          true,
+          waitMs,
+          'READ_BACK_PENDING',
+        );
+      }
     }
     const result = await this.readBack.readBack({
       eventId: draft.eventId,
@@ -306,6 +278,13 @@ export class RevelOrderWriter {
       localId: draft.localId,
       orderUuid: draft.orderUuid,
       orderId,
+      expected: draft,
+      unknown: state.unknown,
+      onUnknown: async (uuid) => {
+        this.markUnknown(state, uuid);
+        await save();
+      },
+      ...(head ? { head } : {}),
     });
     if (result.unrepairable) {
       return {
@@ -316,9 +295,13 @@ export class RevelOrderWriter {
         repairs: result.repairs,
       };
     }
-    state.verified = true;
+    if (result.mismatch) {
+      return { kind: 'mismatch', orderId, differences: result.mismatch, repairs: result.repairs };
+    }
+    if (state.readBackAfter === undefined) state.checked = true;
+    else state.verified = true;
     await save();
-    return { kind: 'verified', repairs: result.repairs };
+    return { kind: 'verified', repairs: result.repairs, foreign: result.foreign };
   }
 
   /**
@@ -408,7 +391,7 @@ export class RevelOrderWriter {
    * throws (retryable), it is never read as "none".
    */
   private async lookup(draft: OrderDraft): Promise<Lookup> {
-    // Every form in one call (local_id__in): ours and the old connector's (SPEC §4).
+    // Every form in one call (local_id__in): ours and the old connector's (upstream-facts §3.1).
     const orders = await this.client.findOrdersByLocalIds(draft.establishmentId, [
       draft.localId,
       ...draft.legacyLocalIds,
@@ -519,7 +502,7 @@ export class RevelOrderWriter {
       dining_option: this.config.diningOptionId,
       created_by: this.userUri(),
       updated_by: this.userUri(),
-      // Only fields a captured real order has (api-facts §2.4): no `station` and no `opened` on
+      // Only fields a captured real order has (upstream-facts §2.4): no `station` and no `opened` on
       // Order. Revel names the station fields created_at/last_updated_at; URIs, not times.
       created_at: this.stationUri(),
       last_updated_at: this.stationUri(),
@@ -537,27 +520,7 @@ export class RevelOrderWriter {
 
   /** The OrderItem record of one line (also used by the resync, with the line's new uuid). */
   itemBody(draft: OrderDraft, orderId: number, line: OrderLine): RevelOrderItemCreate {
-    const price = centsToDecimal(line.unitPriceCents);
-    return {
-      uuid: line.uuid,
-      order: revelUri.order(orderId),
-      product: revelUri.product(line.productId),
-      quantity: line.quantity,
-      // All three, so Revel uses the TripleSeat price instead of the catalogue's.
-      price,
-      initial_price: price,
-      price_to_display: price,
-      created_by: this.userUri(),
-      updated_by: this.userUri(),
-      station: this.stationUri(),
-      created_date: draft.localTimestamp,
-      updated_date: draft.localTimestamp,
-      tax_amount: 0,
-      modifier_amount: 0,
-      tax_rate: 0,
-      temp_sort: 0,
-      dining_option: this.config.diningOptionId,
-    };
+    return this.bodies.item(draft, orderId, line);
   }
 
   private userUri(): string {

@@ -146,7 +146,7 @@ export class RevelClient {
 
   /**
    * Orders of one establishment carrying any of `localIds`, in one call: Revel's documented
-   * `__in` lookup takes a comma-separated list (api-facts §2.3, RV-FAQ: `id__in=1,2,3`; the dedup
+   * `__in` lookup takes a comma-separated list (upstream-facts §2.3: `id__in=1,2,3`; the dedup
    * lookup `local_id__in=a,b,c` "for a batch"). Concurrent callers for the same establishment share
    * one request: a lookup joins the batch that has not been sent yet, and the batch is frozen when
    * the rate limiter actually sends it, so every caller's question is asked after it was put (the
@@ -210,7 +210,7 @@ export class RevelClient {
   }
 
   /**
-   * One establishment, `GET /enterprise/Establishment/<id>/` (api-facts §2.2: it lives under
+   * One establishment, `GET /enterprise/Establishment/<id>/` (upstream-facts §2.2: it lives under
    * /enterprise/, not /resources/). Proves that the credentials reach this establishment; an
    * unknown id is an UpstreamError with status 404.
    */
@@ -320,7 +320,7 @@ export class RevelClient {
 
   /**
    * The active catalogue of one establishment, every page, each product once. `active=true` is a
-   * documented Product filter (SPEC §4); a product that still says `active: false` or `deleted:
+   * documented Product filter (upstream-facts §2.3); a product that still says `active: false` or `deleted:
    * true` is dropped here too, so an inactive product is never ordered whatever the filter did.
    */
   async listProducts(establishmentId: number): Promise<RevelProduct[]> {

@@ -6,6 +6,7 @@ import { revelConfig } from '../config/configuration';
 import { RevelOrderReadBack } from './order-read-back';
 import { RevelOrderRewriter } from './order-rewriter.service';
 import { RevelOrderWriter } from './order-writer.service';
+import { RevelRecordBodies } from './record-bodies';
 import { RevelProductCatalog } from './product-catalog';
 import { REVEL_HTTP_TUNING, RevelClient, RevelHttpTuning } from './revel.client';
 
@@ -33,6 +34,7 @@ import { REVEL_HTTP_TUNING, RevelClient, RevelHttpTuning } from './revel.client'
     RevelOrderWriter,
     RevelOrderRewriter,
     RevelOrderReadBack,
+    RevelRecordBodies,
     Clock,
     { provide: REVEL_HTTP_TUNING, useValue: {} satisfies RevelHttpTuning },
   ],

@@ -11,7 +11,7 @@ import { MappingsRepository } from '../mappings/mappings.repository';
 import { MailerService } from '../notifications/mailer.service';
 import type { AttentionState } from '../notifications/notification.types';
 import { OrderDraft, OrderWriteProgress } from '../orders/order-draft';
-import { describeRepairs } from '../revel/order-read-back';
+import { describeForeign, describeRepairs } from '../revel/order-read-back';
 import {
   RevelOrderWriter,
   SETTLE_WAIT_CODES,
@@ -349,11 +349,28 @@ export class EventPipelineService {
           cid,
         );
       }
-      if (outcome.kind === 'duplicate') {
-        const detail = duplicateDetail(outcome.orderId, outcome.recordIds, outcome.why);
+      if (outcome.kind === 'written' && outcome.foreign && outcome.foreign.length > 0) {
+        await this.ledger.recordHistory(
+          eventId,
+          {
+            state: 'IN_PROGRESS',
+            reason: ReasonCode.REVEL_REPAIRED,
+            detail: `read-back of Revel order ${outcome.orderId}: ${describeForeign(outcome.foreign)}`,
+          },
+          cid,
+        );
+      }
+      if (outcome.kind === 'duplicate' || outcome.kind === 'mismatch') {
+        const [reason, detail] =
+          outcome.kind === 'duplicate'
+            ? [
+                ReasonCode.REVEL_DUPLICATE,
+                duplicateDetail(outcome.orderId, outcome.recordIds, outcome.why),
+              ]
+            : [ReasonCode.REVEL_MISMATCH, mismatchDetail(outcome.orderId, outcome.differences)];
         const state = await settle({
           state: 'FAILED',
-          reason: ReasonCode.REVEL_DUPLICATE,
+          reason,
           detail,
           revelOrderId: String(outcome.orderId),
           orderSummary: summary,
@@ -365,7 +382,7 @@ export class EventPipelineService {
             'FAILED',
             event,
             eventId,
-            ReasonCode.REVEL_DUPLICATE,
+            reason,
             detail,
             row.attempts,
             verdict.location.name,
@@ -740,6 +757,11 @@ export class EventPipelineService {
   isSettledWithOrder(state: LedgerState): boolean {
     return ORDER_EXISTS_STATES.includes(state);
   }
+}
+
+/** The sentence an operator reads (ledger detail and e-mail) when what landed differs from the invoice. */
+export function mismatchDetail(orderId: number, differences: string[]): string {
+  return `Revel order ${orderId} is written, but it differs from the invoice in a way the service does not repair on its own; check it at the POS: ${differences.join('; ')}`;
 }
 
 /** The sentence an operator reads (ledger detail and e-mail) when a duplicate cannot be removed. */

@@ -7,11 +7,20 @@ import { revelConfig, syncConfig } from '../config/configuration';
 import { SyncEventRow } from '../database/database.types';
 import { LedgerRepository } from '../database/ledger.repository';
 import { MailerService } from '../notifications/mailer.service';
-import { orderUuid } from '../orders/order.mapper';
-import { describeRepairs, RevelOrderReadBack } from '../revel/order-read-back';
-import { parseOrderSummary } from './drift';
-import { duplicateDetail, EventPipelineService, parseProgress } from './event-pipeline.service';
+import { toCents } from '../orders/money';
+import type { OrderWriteProgress } from '../orders/order-draft';
+import { historyUuid, orderUuid, paymentUuid } from '../orders/order.mapper';
+import type { ExpectedOrder } from '../revel/order-comparison';
+import { describeForeign, describeRepairs, RevelOrderReadBack } from '../revel/order-read-back';
+import { OrderSummary, parseOrderSummary } from './drift';
+import {
+  duplicateDetail,
+  EventPipelineService,
+  mismatchDetail,
+  parseProgress,
+} from './event-pipeline.service';
 import { ReasonCode } from './reason-codes';
+import { RESYNC_DETAIL } from './resync.service';
 
 /** How far back reconciliation reads written orders back. */
 const READ_BACK_LOOKBACK_MS = 24 * 3_600_000;
@@ -92,16 +101,25 @@ export class ReadBackService {
     if (!leased) return undefined;
     let finished = false;
     try {
+      const expected = await this.expectedOf(row, summary, progress);
       const result = await this.readBack.readBack({
         eventId: row.event_id,
         establishmentId: row.establishment_id,
         localId: summary.localId,
         orderUuid: orderUuid(this.ledger.ledgerId, row.event_id),
         orderId,
+        ...(expected ? { expected } : {}),
+        // Runs are further apart than the settle window, so a re-post of unknown outcome is
+        // looked for again, fresh, by the next run before anything is sent again.
+        ...(progress.unknown ? { unknown: progress.unknown } : {}),
       });
+      const notes = [
+        ...(result.repairs.length > 0 ? [describeRepairs(result.repairs)] : []),
+        ...(result.foreign.length > 0 ? [describeForeign(result.foreign)] : []),
+      ];
       const repaired =
-        result.repairs.length > 0
-          ? `read-back of Revel order ${orderId} by reconciliation: ${describeRepairs(result.repairs)}`
+        notes.length > 0
+          ? `read-back of Revel order ${orderId} by reconciliation: ${notes.join('; ')}`
           : undefined;
       const failure = result.unrepairable
         ? {
@@ -112,7 +130,12 @@ export class ReadBackService {
               result.unrepairable.why,
             ),
           }
-        : undefined;
+        : result.mismatch
+          ? {
+              reason: ReasonCode.REVEL_MISMATCH,
+              detail: mismatchDetail(orderId, result.mismatch),
+            }
+          : undefined;
       const cid = currentCorrelationId();
       finished = await this.ledger.finishReadBack(
         row.event_id,
@@ -139,9 +162,56 @@ export class ReadBackService {
           correlationId: cid,
         });
       }
-      return { repaired: repaired !== undefined, duplicate: failure !== undefined };
+      return { repaired: result.repairs.length > 0, duplicate: failure !== undefined };
     } finally {
       if (!finished) await this.ledger.releaseResync(row.event_id, owner);
     }
+  }
+
+  /**
+   * What the order must hold, from the ledger: totals from the summary, items and the write's
+   * local time from the progress the writer kept. An order a resync rewrote has items of other
+   * uuids (paired by product), so its items are not compared, only its payment, history and
+   * totals. Undefined for rows written before the writer kept its expectation (duplicates only).
+   */
+  private async expectedOf(
+    row: SyncEventRow,
+    summary: OrderSummary,
+    progress: OrderWriteProgress,
+  ): Promise<ExpectedOrder | undefined> {
+    const kept = progress.expected;
+    const money = {
+      subtotalCents: toCents(summary.subtotal),
+      discountCents: toCents(summary.discount),
+      surchargeCents: toCents(summary.surcharge),
+      finalTotalCents: toCents(summary.finalTotal),
+    };
+    const { subtotalCents, discountCents, surchargeCents, finalTotalCents } = money;
+    if (
+      !kept ||
+      row.establishment_id === null ||
+      subtotalCents === undefined ||
+      discountCents === undefined ||
+      surchargeCents === undefined ||
+      finalTotalCents === undefined
+    ) {
+      return undefined;
+    }
+    const history = await this.ledger.history(row.event_id);
+    const resynced = history.some((entry) => entry.detail === RESYNC_DETAIL);
+    const ledgerId = this.ledger.ledgerId;
+    return {
+      eventId: row.event_id,
+      establishmentId: row.establishment_id,
+      orderUuid: orderUuid(ledgerId, row.event_id),
+      paymentUuid: paymentUuid(ledgerId, row.event_id),
+      historyUuid: historyUuid(ledgerId, row.event_id),
+      subtotalCents,
+      discountCents,
+      surchargeCents,
+      finalTotalCents,
+      localTimestamp: kept.localTimestamp,
+      ...(resynced ? {} : { lines: kept.lines }),
+    };
   }
 }

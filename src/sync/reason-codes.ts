@@ -66,6 +66,12 @@ export const ReasonCode = {
   REVEL_DUPLICATE: 'REVEL_DUPLICATE',
   /** History only: reading the written order back found duplicates and deleted them. */
   REVEL_REPAIRED: 'REVEL_REPAIRED',
+  /**
+   * Reading the written order back found it different from the invoice in a way not repaired
+   * automatically (a payment of another amount, an item changed, totals Revel recomputed); the
+   * detail names each difference.
+   */
+  REVEL_MISMATCH: 'REVEL_MISMATCH',
 } as const;
 
 export type ReasonCode = (typeof ReasonCode)[keyof typeof ReasonCode];

@@ -20,6 +20,9 @@ import { contentHash } from '../orders/order.mapper';
 import { fetchEventForRequest } from './preview.service';
 import { ReasonCode } from './reason-codes';
 
+/** The history detail a resync leaves; reconciliation's read-back recognises a rewritten order by it. */
+export const RESYNC_DETAIL = 'resynced on request';
+
 const conflict = (message: string) => new ConflictException({ error: 'Conflict', message });
 
 /**
@@ -127,7 +130,7 @@ export class ResyncService {
       : [];
     const hash = contentHash(draft);
     const result = await this.rewriter.rewrite(orderId, draft, hash);
-    const detail = 'resynced on request';
+    const detail = RESYNC_DETAIL;
     const ok = await this.ledger.finishResync(
       eventId,
       owner,
